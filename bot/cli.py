@@ -1,0 +1,122 @@
+"""The command line: migrate, seed-demo, chat, serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.settings import KEY_FILE, Settings, SettingsError, load_settings
+from storage.schema import SchemaNotCurrent
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eap-bot",
+        description="The EAP chat bot: employees on LINE, Telegram or the console.",
+        epilog="Settings come from EAP_* environment variables (and .env); see README.md.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser(
+        "migrate",
+        help="create or upgrade the database schema",
+        description="Apply every database migration not yet applied (safe to rerun).",
+    )
+    commands.add_parser(
+        "seed-demo",
+        help="create the demo organisation DEMO (idempotent)",
+        description="Create or top up organisation DEMO: roster E0001-E0200, counselors with "
+        "slots over the next 14 days, and fresh one-time invite codes for a counselor and HR.",
+    )
+    chat = commands.add_parser(
+        "chat",
+        help="chat with the bot in this terminal",
+        description="Talk to the bot as a console user; type the number of a choice to pick "
+        "it. Reads piped standard input too.",
+    )
+    chat.add_argument(
+        "--user",
+        default="demo",
+        help="who you are in the chat (default: demo, the linked demo employee E0001); "
+        "any other name starts as a new person",
+    )
+    commands.add_parser(
+        "serve",
+        help="run the web app, the scheduler and the configured channels",
+        description="Serve GET /healthz and the webhooks of each channel whose credentials "
+        "are set, and run the scheduled jobs.",
+    )
+    return parser
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.schema import migrate
+
+    await migrate(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+async def _seed(settings: Settings) -> int:
+    from bot.runtime import open_runtime
+    from storage.db import unit_of_work
+    from storage.demo import seed
+    from storage.models import utcnow
+
+    key = settings.require_pseudonym_key()
+    async with open_runtime(settings) as runtime, unit_of_work(runtime.sessions) as session:
+        result = await seed(session, key=key, now=utcnow())
+    print(
+        f"organisation {result.organisation}: {result.roster_size} employees on the roster, "
+        f"{result.counselors} counselors, {result.slots_added} new slots"
+    )
+    print(f"one-time counselor invite code (7 days): {result.counselor_invite}")
+    print(f"one-time HR invite code (7 days): {result.hr_invite}")
+    return 0
+
+
+async def _chat(settings: Settings, user: str) -> int:
+    from bot.channels.console import ConsoleChat
+    from bot.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        await ConsoleChat(runtime.dispatcher, user).run()
+    return 0
+
+
+async def _serve(settings: Settings) -> int:
+    from bot.server import serve
+
+    await serve(settings)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; bad settings and an outdated database fail with a clear message."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        from bot.runtime import setup_logging
+
+        setup_logging(settings.log_level if args.command == "serve" else "WARNING")
+        if args.command in ("serve", "chat", "seed-demo"):
+            settings.require_pseudonym_key()
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if args.command == "seed-demo":
+            return asyncio.run(_seed(settings))
+        if args.command == "chat":
+            return asyncio.run(_chat(settings, args.user))
+        return asyncio.run(_serve(settings))
+    except SettingsError as err:
+        print(f"eap-bot: configuration error: {err}", file=sys.stderr)
+        return 2
+    except SchemaNotCurrent as err:
+        print(f"eap-bot: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+__all__ = ["KEY_FILE", "main"]

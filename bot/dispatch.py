@@ -1,0 +1,133 @@
+"""One turn: per-user lock, one session, identity and state, crisis screen, route, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import pick_locale
+from bot.settings import Settings
+from handlers import crisis, router
+from handlers.crisis_screen import is_crisis
+from handlers.types import Inbound, Reply, State, Turn
+from storage import conversation, members
+from storage.db import unit_of_work
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to send back for a turn, and in which language."""
+
+    replies: list[Reply]
+    locale: str
+
+
+class UserLocks:
+    """One asyncio lock per chat so two updates of one chat never interleave."""
+
+    def __init__(self) -> None:
+        """Start with no locks; each is dropped once nobody holds or waits for it."""
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def get(self, channel: str, user_id: str) -> asyncio.Lock:
+        """Return the lock of one chat."""
+        key = (channel, user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+
+def _remember_choices(state: State, replies: list[Reply]) -> None:
+    """Keep the last choices shown, so free text can be answered with them again."""
+    with_choices = [r for r in replies if r.choices]
+    if with_choices and state.flow:
+        state.data["_choices"] = [
+            {"label": c.label, "payload": c.payload, "params": {}}
+            for c in with_choices[-1].choices
+            if not c.params
+        ]
+
+
+class Dispatcher:
+    """Runs turns against the database and the handlers."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """Keep the session factory, settings and clock."""
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.locks = UserLocks()
+        self.key = settings.require_pseudonym_key()
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        """Run one inbound through the crisis screen and the router in one transaction."""
+        started = time.perf_counter()
+        async with self.locks.get(inbound.channel, inbound.user_id):
+            async with unit_of_work(self.sessions) as session:
+                turn = await self._turn(session, inbound)
+                if inbound.text and is_crisis(inbound.text):
+                    replies = await crisis.respond(turn)
+                    handler = "crisis"
+                else:
+                    replies = await router.route(turn)
+                    handler = "router"
+                _remember_choices(turn.state, replies)
+                await conversation.save(
+                    session,
+                    inbound.channel,
+                    inbound.user_id,
+                    flow=turn.state.flow,
+                    step=turn.state.step,
+                    data=turn.state.data,
+                    now=turn.now,
+                )
+        log.info(
+            "turn handled",
+            extra={
+                "event_id": inbound.event_id,
+                "handler": handler,
+                "replies": [r.key for r in replies],
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return Outcome(replies=replies, locale=turn.locale)
+
+    async def _turn(self, session: AsyncSession, inbound: Inbound) -> Turn:
+        identity = await members.identify(session, inbound.channel, inbound.user_id)
+        flow, step, data = await conversation.load(session, inbound.channel, inbound.user_id)
+        known = identity.member or identity.counselor or identity.hr_user
+        locale = (
+            known.locale
+            if known is not None
+            else pick_locale(inbound.language_code, self.settings.default_locale)
+        )
+        return Turn(
+            session=session,
+            inbound=inbound,
+            now=self.clock(),
+            state=State(flow=flow, step=step, data=data),
+            locale=locale,
+            pseudonym_key=self.key,
+            member=identity.member,
+            counselor=identity.counselor,
+            hr_user=identity.hr_user,
+        )

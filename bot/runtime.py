@@ -1,0 +1,46 @@
+"""Wiring shared by the commands: settings, logging, engine, schema check, dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.dispatch import Dispatcher
+from bot.settings import Settings
+from storage.db import create_engine, session_factory
+from storage.schema import require_current
+
+
+@dataclass
+class Runtime:
+    """The live pieces of a running bot."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    dispatcher: Dispatcher
+
+
+def setup_logging(level: str) -> None:
+    """Log event ids, handlers and outcomes; never message text or chat ids."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    for noisy in ("httpx", "apscheduler.executors.default", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Connect, refuse an outdated schema, and build the dispatcher; dispose at the end."""
+    engine = create_engine(settings.database_url)
+    try:
+        await require_current(engine)
+        sessions = session_factory(engine)
+        yield Runtime(settings, engine, sessions, Dispatcher(sessions, settings))
+    finally:
+        await engine.dispose()

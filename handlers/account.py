@@ -1,0 +1,74 @@
+"""Language, privacy and "forget me"."""
+
+from __future__ import annotations
+
+from handlers.menu import main_choices
+from handlers.onboarding import privacy_notice
+from handlers.types import Choice, Reply, Turn
+from storage import bookings, members, outbox
+
+LANGUAGES = (("zh-TW", "language-zh-TW"), ("en", "language-en"))
+
+
+async def choose_language(turn: Turn) -> list[Reply]:
+    """Offer the languages, or switch to the one chosen."""
+    if not turn.args:
+        return [
+            Reply(
+                "language-choose",
+                choices=[Choice(label, f"lang:{code}") for code, label in LANGUAGES],
+            )
+        ]
+    code = turn.args[0]
+    if code not in dict(LANGUAGES):
+        return [
+            Reply(
+                "language-choose", choices=[Choice(label, f"lang:{c}") for c, label in LANGUAGES]
+            )
+        ]
+    turn.locale = code
+    if turn.member is None:
+        return [privacy_notice(code)]
+    await members.set_locale(turn.session, turn.member, code)
+    return [Reply("language-set"), Reply("menu-main", choices=main_choices())]
+
+
+async def show_privacy(turn: Turn) -> list[Reply]:
+    """Say what is kept and who sees what, and offer to forget the member."""
+    return [
+        Reply(
+            "privacy-details",
+            choices=[Choice("privacy-forget", "priv:forget"), Choice("menu-back", "m")],
+        )
+    ]
+
+
+async def forget_me(turn: Turn) -> list[Reply]:
+    """Ask for confirmation, then delete the member's link, ids, notes and comments."""
+    if turn.member is None:
+        return [privacy_notice(turn.locale)]
+    if turn.args[:2] != ["forget", "yes"]:
+        return [
+            Reply(
+                "forget-confirm",
+                choices=[Choice("forget-yes", "priv:forget:yes"), Choice("forget-no", "m")],
+            )
+        ]
+    for booking in await bookings.upcoming(turn.session, member=turn.member, now=turn.now):
+        await bookings.cancel(
+            turn.session, member=turn.member, booking_id=booking.id, now=turn.now
+        )
+    await outbox.drop_for_recipient(
+        turn.session, channel=turn.inbound.channel, recipient=turn.inbound.user_id
+    )
+    await members.forget(turn.session, turn.member)
+    turn.member = None
+    turn.state.clear()
+    return [Reply("forget-done")]
+
+
+async def route_privacy(turn: Turn) -> list[Reply]:
+    """Dispatch the privacy menu's buttons."""
+    if turn.args and turn.args[0] == "forget":
+        return await forget_me(turn)
+    return await show_privacy(turn)

@@ -1,0 +1,108 @@
+"""First contact: privacy notice and consent, then linking to the employer's roster.
+
+Flow (states as named constants): NOTICE -> consent -> ORG_CODE -> EMPLOYEE_NUMBER -> linked.
+"""
+
+from __future__ import annotations
+
+from handlers.menu import main_choices
+from handlers.types import Choice, Reply, Turn
+from storage import members, orgs
+from storage.errors import DomainError, TooManyAttempts, UnknownOrganisation
+
+FLOW = "link"
+ORG_CODE = "org_code"
+EMPLOYEE_NUMBER = "employee_number"
+MAX_INPUT = 40
+SUPPORTED_LOCALES = ("zh-TW", "en")
+
+
+def privacy_notice(locale: str, org_code: str | None = None) -> Reply:
+    """The notice shown before anything is stored; consent carries language and deep-link code."""
+    accept = f"consent:yes:{locale}" + (f":{org_code}" if org_code else "")
+    return Reply(
+        "privacy-notice",
+        choices=[
+            Choice("consent-yes", accept),
+            Choice("consent-no", "consent:no"),
+            Choice("menu-language", "lang"),
+        ],
+    )
+
+
+async def greet(turn: Turn) -> list[Reply]:
+    """Show the privacy notice to someone we do not know yet."""
+    code = turn.args[0] if turn.args else None
+    if code and not code.isalnum():
+        code = None
+    return [privacy_notice(turn.locale, code[:20] if code else None)]
+
+
+async def answer_consent(turn: Turn) -> list[Reply]:
+    """Store consent and ask for the organisation code (or use the deep-link code)."""
+    if turn.args[:1] == ["review"]:
+        return [privacy_notice(turn.locale)]
+    if not turn.args or turn.args[0] != "yes":
+        turn.state.clear()
+        return [Reply("consent-declined", choices=[Choice("consent-review", "consent:review")])]
+    if len(turn.args) > 1 and turn.args[1] in SUPPORTED_LOCALES:
+        turn.locale = turn.args[1]
+    turn.member = await members.consent(
+        turn.session,
+        channel=turn.inbound.channel,
+        external_id=turn.inbound.user_id,
+        locale=turn.locale,
+        now=turn.now,
+    )
+    if turn.member.roster_entry_id is not None:
+        return [Reply("menu-main", choices=main_choices())]
+    if len(turn.args) > 2:
+        return await _accept_org_code(turn, turn.args[2])
+    turn.state.go(FLOW, ORG_CODE)
+    return [Reply("link-ask-org")]
+
+
+async def ask_to_link(turn: Turn) -> list[Reply]:
+    """Remind a consented but unlinked member to link before using the EAP."""
+    turn.state.go(FLOW, ORG_CODE)
+    return [Reply("link-required"), Reply("link-ask-org")]
+
+
+async def _accept_org_code(turn: Turn, code: str) -> list[Reply]:
+    assert turn.member is not None
+    try:
+        await members.check_link_allowed(turn.session, turn.member, turn.now)
+        org = await orgs.by_code(turn.session, code[:MAX_INPUT])
+    except UnknownOrganisation:
+        await members.record_failure(turn.session, turn.member, turn.now)
+        turn.state.go(FLOW, ORG_CODE)
+        return [Reply("link-unknown-org")]
+    except TooManyAttempts as err:
+        turn.state.clear()
+        return [Reply(err.message_key, **err.params)]
+    turn.state.go(FLOW, EMPLOYEE_NUMBER, org=org.code)
+    return [Reply("link-ask-employee-number", organisation=org.name)]
+
+
+async def on_text(turn: Turn) -> list[Reply]:
+    """Take the organisation code or employee number the member typed."""
+    if turn.member is None:
+        return [privacy_notice(turn.locale)]
+    if turn.state.step == ORG_CODE:
+        return await _accept_org_code(turn, turn.text)
+    try:
+        await members.link(
+            turn.session,
+            member=turn.member,
+            organisation_code=str(turn.state.data.get("org", "")),
+            employee_number=turn.text[:MAX_INPUT],
+            key=turn.pseudonym_key,
+            now=turn.now,
+        )
+    except TooManyAttempts as err:
+        turn.state.clear()
+        return [Reply(err.message_key, **err.params)]
+    except DomainError as err:
+        return [Reply(err.message_key, **err.params), Reply("link-ask-employee-number-again")]
+    turn.state.clear()
+    return [Reply("link-done"), Reply("menu-main", choices=main_choices())]

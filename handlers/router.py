@@ -1,0 +1,92 @@
+"""Routing a turn to the handler for a button payload, a command, or the current flow's step."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from handlers import account, info, menu, onboarding
+from handlers.types import Choice, Reply, Turn
+
+Handler = Callable[[Turn], Awaitable[list[Reply]]]
+
+ROUTES: dict[str, Handler] = {
+    "m": menu.show_menu,
+    "help": menu.show_help,
+    "about": info.show_about,
+    "hrs": info.show_hours,
+    "lang": account.choose_language,
+    "priv": account.route_privacy,
+    "consent": onboarding.answer_consent,
+    "start": menu.show_menu,
+}
+COMMANDS = {
+    "/start": "start",
+    "/menu": "m",
+    "menu": "m",
+    "選單": "m",
+    "主選單": "m",
+    "/help": "help",
+    "help": "help",
+    "說明": "help",
+    "幫助": "help",
+    "/about": "about",
+    "/hours": "hrs",
+    "/language": "lang",
+    "/privacy": "priv",
+}
+TEXT_STEPS: dict[str, Handler] = {onboarding.FLOW: onboarding.on_text}
+# What someone may do before consenting, and after consenting but before linking.
+BEFORE_CONSENT = {"help", "lang", "consent"}
+BEFORE_LINK = BEFORE_CONSENT | {"priv"}
+
+
+def _parse(turn: Turn) -> str | None:
+    """Return the route name of a payload or command and put its arguments on the turn."""
+    if turn.inbound.payload:
+        name, *turn.args = turn.inbound.payload.split(":")
+        return name
+    words = turn.text.split()
+    if words and words[0].lower().split("@")[0] in COMMANDS:
+        turn.args = words[1:]
+        return COMMANDS[words[0].lower().split("@")[0]]
+    return None
+
+
+def not_understood(turn: Turn) -> list[Reply]:
+    """Say we did not understand and show the current step's choices again."""
+    saved = turn.state.data.get("_choices") or []
+    choices = [Choice(c["label"], c["payload"], c.get("params", {})) for c in saved]
+    return [Reply("not-understood", choices=choices or menu.main_choices())]
+
+
+async def _start(turn: Turn) -> list[Reply]:
+    if turn.member is None:
+        return await onboarding.greet(turn)
+    if turn.member.roster_entry_id is None and turn.args:
+        turn.args = ["yes", turn.locale, turn.args[0]]
+        return await onboarding.answer_consent(turn)
+    return await (
+        menu.show_menu(turn) if turn.member.roster_entry_id else onboarding.ask_to_link(turn)
+    )
+
+
+async def route(turn: Turn) -> list[Reply]:
+    """Pick and run the handler for this turn, enforcing consent and linking first."""
+    name = _parse(turn)
+    if name == "start":
+        return await _start(turn)
+    if name is None:
+        if turn.state.flow in TEXT_STEPS and turn.text:
+            return await TEXT_STEPS[turn.state.flow](turn)
+        if turn.member is None:
+            return await onboarding.greet(turn)
+        if turn.member.roster_entry_id is None:
+            return await onboarding.ask_to_link(turn)
+        return not_understood(turn)
+    if name not in ROUTES:
+        return not_understood(turn)
+    if turn.member is None and name not in BEFORE_CONSENT:
+        return await onboarding.greet(turn)
+    if turn.member is not None and turn.member.roster_entry_id is None and name not in BEFORE_LINK:
+        return await onboarding.ask_to_link(turn)
+    return await ROUTES[name](turn)

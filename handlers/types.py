@@ -1,0 +1,127 @@
+"""Channel-neutral types: what comes in, what a handler sees, and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.models import Counselor, HrUser, Member
+
+MAX_PAYLOAD_BYTES = 64
+
+
+class Key(str):
+    """A parameter value that is itself a message key, rendered in the reader's language."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: a label (message key and parameters) and the payload it sends back."""
+
+    label: str
+    payload: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Keep payloads within the smallest platform limit (Telegram: 64 bytes)."""
+        if len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"choice payload over {MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a calendar entry, a chart, a CSV)."""
+
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+class Reply:
+    """One message to send: a message key, its parameters and optional choices."""
+
+    __slots__ = ("attachment", "choices", "key", "params")
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        choices: list[Choice] | None = None,
+        attachment: Attachment | None = None,
+        **params: Any,
+    ) -> None:
+        """Build a reply from a message key, choices and the message's parameters."""
+        self.key = key
+        self.params = params
+        self.choices = list(choices or [])
+        self.attachment = attachment
+
+    def __eq__(self, other: object) -> bool:
+        """Replies are equal when key, parameters and choices are."""
+        if not isinstance(other, Reply):
+            return NotImplemented
+        return (self.key, self.params, self.choices) == (other.key, other.params, other.choices)
+
+    def __repr__(self) -> str:
+        """Show key, parameters and choice payloads."""
+        payloads = [c.payload for c in self.choices]
+        return f"Reply({self.key!r}, {self.params!r}, choices={payloads!r})"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a user did: typed text or pressed a button (payload)."""
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    payload: str | None = None
+    language_code: str | None = None
+    event_id: str | None = None
+
+
+@dataclass
+class State:
+    """Where the chat stands in a flow; saved after every turn."""
+
+    flow: str = ""
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def go(self, flow: str, step: str, **data: Any) -> None:
+        """Move to a step of a flow, merging data."""
+        if flow != self.flow:
+            self.data = {}
+        self.flow, self.step = flow, step
+        self.data = {**self.data, **data}
+
+    def clear(self) -> None:
+        """Leave any flow."""
+        self.flow, self.step, self.data = "", "", {}
+
+
+@dataclass
+class Turn:
+    """Everything a handler needs for one inbound: session, who, state, clock, locale."""
+
+    session: AsyncSession
+    inbound: Inbound
+    now: datetime
+    state: State
+    locale: str
+    pseudonym_key: bytes
+    member: Member | None = None
+    counselor: Counselor | None = None
+    hr_user: HrUser | None = None
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The typed text, stripped ('' for a button press)."""
+        return (self.inbound.text or "").strip()

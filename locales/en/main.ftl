@@ -1,0 +1,89 @@
+# English — main message catalog. Variables are written { $name }.
+
+## Main menu and help
+menu-main = Hello, this is your Employee Assistance Program (EAP). What can we help you with?
+menu-about = About the EAP
+menu-hours = My counseling hours
+menu-book = Book a session
+menu-my-bookings = My bookings
+menu-feedback = Pending feedback
+menu-language = Language 語言
+menu-privacy = Privacy and forget me
+menu-help = Help
+menu-back = Back to the menu
+help-text = Tap a button or type the number in front of a choice. Type "menu" or /menu at any time to return to the main menu. If you are in crisis, tell me, or call the 24-hour line 1925.
+not-understood = Sorry, I didn't get that. Please pick one of these:
+
+## First contact: privacy notice and consent
+privacy-notice = Welcome to the Employee Assistance Program (EAP). Before we start: we keep only what the service needs; your employee number is stored only as a keyed hash; HR only ever sees anonymous totals for groups above a minimum size, never anyone's use; counselors see only what you choose to share. You can ask us to forget you at any time. Do you agree and continue?
+consent-yes = I agree, continue
+consent-no = I don't agree
+consent-declined = No problem, nothing has been stored. You are welcome back any time.
+consent-review = Read the privacy notice again
+
+## Linking to the employer
+link-ask-org = Please type your organisation code (HR can give it to you):
+link-required = Before using the service, we need to confirm you are an employee.
+link-unknown-org = We couldn't find that organisation code. Please check it and type it again.
+link-ask-employee-number = Found "{ $organisation }". Please type your employee number:
+link-ask-employee-number-again = Please type your employee number again:
+link-not-on-roster = That employee number is not on the roster. Please check it and try again.
+link-employee-left = That employee number is marked as having left, so it cannot use the EAP. Please ask HR if this is wrong.
+link-already-linked = That employee number is linked to another chat account. Choose "Privacy and forget me" there to unlink it, or ask HR for help.
+link-too-many-attempts = Too many attempts. Please try again in { $minutes } minutes.
+link-done = You're linked! Your identity is stored only in encrypted form.
+
+## About the EAP
+about-intro = { $organisation } offers you a free, confidential Employee Assistance Program:
+about-domain = • { $domain }: { $helps }
+about-helps-psychology = stress, emotions, relationships and family, adjusting at work
+about-helps-legal = legal questions on housing, consumer, family and employment matters
+about-helps-finance = debt, budgeting, insurance and money basics
+about-helps-nutrition = meal planning, weight management, diet for chronic conditions
+domain-psychology = Psychological counseling
+domain-legal = Legal consultation
+domain-finance = Financial consultation
+domain-nutrition = Nutrition consultation
+about-modes-cost = Sessions by video, phone or in person. Your employer pays; it is free to you.
+about-org-line = Your organisation's 24-hour care line: { $phone }
+about-confidential = Everything you discuss is confidential. Your employer never learns whether you used the EAP or what you talked about.
+
+## Hours
+hours-summary = This plan year you have { $granted } hours: { $used } used, { $reserved } booked, { $left } left to book. Your hours reset on { $resets }.
+hours-domain = • { $domain }: { $used } hours used, { $reserved } hours booked
+
+## Language
+language-choose = 請選擇語言 / Choose a language:
+language-zh-TW = 繁體中文
+language-en = English
+language-set = Switched to English.
+
+## Privacy and forget me
+privacy-details = We keep: your chat account, when you consented, your language, your bookings and feedback. HR sees anonymous totals only; counselors see what a booking needs and any note you choose to leave. You can choose "Forget me".
+privacy-forget = Forget me
+forget-confirm = Are you sure? We will cancel your upcoming bookings and delete your link, chat account, notes and feedback comments; anonymous records for the totals stay. This cannot be undone.
+forget-yes = Yes, forget me
+forget-no = Not now
+forget-done = Your data has been deleted. Thank you for using the EAP; you are welcome back any time.
+
+## Crisis help
+crisis-help = Thank you for telling me. How you feel matters. Are you safe right now? If you are in immediate danger, call 110 or 119 now. You don't have to face this alone: the lines below have someone to talk to, day and night. I'm still here with you.
+crisis-lines = Tap to call:
+crisis-call-1925 = Mental health line 1925 (24 h)
+crisis-call-1995 = Lifeline 1995
+crisis-call-1980 = Teacher Chang 1980
+crisis-call-110 = Police 110
+crisis-call-119 = Ambulance 119
+crisis-earliest-slot = Book the earliest counseling session: { $start }
+crisis-call = Please call { $number } (tap the number to dial).
+
+## Errors
+error-generic = Sorry, something went wrong. Please try again.
+error-not-found = We couldn't find that; it may have changed.
+error-not-allowed = You can't use this right now.
+book-slot-taken = Someone just booked that time. Please choose another.
+book-slot-unavailable = That time can't be booked any more. Please choose another.
+book-no-hours = Not enough hours left (this needs { $needed } minutes, you have { $left }).
+booking-not-active = This booking can no longer be changed.
+invite-invalid = That invite code is unknown, used or expired.
+feedback-closed = This feedback was already given or has expired. Thank you.

@@ -1,0 +1,89 @@
+# 繁體中文（台灣）— 主要訊息目錄。變數以 { $name } 表示。
+
+## 主選單與說明
+menu-main = 您好，這裡是員工協助方案（EAP）。請選擇您需要的服務：
+menu-about = 認識 EAP
+menu-hours = 我的諮詢時數
+menu-book = 預約諮詢
+menu-my-bookings = 我的預約
+menu-feedback = 待填回饋
+menu-language = 語言 Language
+menu-privacy = 隱私與刪除資料
+menu-help = 使用說明
+menu-back = 回主選單
+help-text = 使用方式：點選按鈕，或輸入選項前的數字。隨時輸入「選單」或 /menu 回到主選單。若您正處於危機中，請直接告訴我，或撥打安心專線 1925（24 小時）。
+not-understood = 抱歉，我不太明白。請從下列選項中選擇：
+
+## 第一次使用：隱私說明與同意
+privacy-notice = 歡迎使用員工協助方案（EAP）。開始前請先了解：我們只保存提供服務所需的資料；員工編號只以加密雜湊保存；人資只會看到人數達最低門檻的匿名統計，看不到任何個人的使用紀錄；諮詢師只會看到您選擇告訴他的內容。您可以隨時要求刪除資料。您同意並繼續嗎？
+consent-yes = 我同意，繼續
+consent-no = 不同意
+consent-declined = 沒問題，我們沒有保存任何資料。若改變心意，隨時可以再回來。
+consent-review = 重新閱讀隱私說明
+
+## 綁定員工身分
+link-ask-org = 請輸入貴公司的組織代碼（可向人資索取）：
+link-required = 使用服務前，需要先確認您的員工身分。
+link-unknown-org = 找不到這個組織代碼，請確認後再輸入一次。
+link-ask-employee-number = 已找到「{ $organisation }」。請輸入您的員工編號：
+link-ask-employee-number-again = 請再輸入一次您的員工編號：
+link-not-on-roster = 名冊上找不到這個員工編號，請確認後再試。
+link-employee-left = 這個員工編號已標示為離職，無法使用本方案。如有疑問請洽人資。
+link-already-linked = 這個員工編號已綁定在另一個聊天帳號。請在原帳號選擇「隱私與刪除資料」解除綁定，或洽人資協助。
+link-too-many-attempts = 嘗試次數過多，請於 { $minutes } 分鐘後再試。
+link-done = 綁定完成！您的身分資料只以加密形式保存。
+
+## 認識 EAP
+about-intro = { $organisation } 為您提供免費、保密的員工協助方案，服務內容如下：
+about-domain = • { $domain }：{ $helps }
+about-helps-psychology = 壓力、情緒、人際與家庭關係、職場適應
+about-helps-legal = 租屋、消費、家事、勞資等法律問題諮詢
+about-helps-finance = 債務、預算規劃、保險與理財觀念
+about-helps-nutrition = 飲食規劃、體重管理、慢性病飲食
+domain-psychology = 心理諮詢
+domain-legal = 法律諮詢
+domain-finance = 財務諮詢
+domain-nutrition = 營養諮詢
+about-modes-cost = 諮詢方式：視訊、電話或面談。費用由公司支付，您無需付費。
+about-org-line = 公司 24 小時關懷專線：{ $phone }
+about-confidential = 所有諮詢內容均保密，公司不會知道您是否使用或談了什麼。
+
+## 時數
+hours-summary = 本計畫年度您有 { $granted } 小時：已使用 { $used } 小時、已預約 { $reserved } 小時，尚可預約 { $left } 小時。時數將於 { $resets } 重置。
+hours-domain = • { $domain }：已使用 { $used } 小時、已預約 { $reserved } 小時
+
+## 語言
+language-choose = 請選擇語言 / Choose a language:
+language-zh-TW = 繁體中文
+language-en = English
+language-set = 已切換為繁體中文。
+
+## 隱私與刪除資料
+privacy-details = 我們保存：您的聊天帳號、同意時間、語言、預約與回饋。人資只看得到匿名統計；諮詢師只看得到預約需要的資訊與您自願留下的備註。您可以選擇「刪除我的資料」。
+privacy-forget = 刪除我的資料
+forget-confirm = 確定要刪除嗎？我們會取消您尚未進行的預約、刪除您的綁定、聊天帳號、備註與回饋文字；統計用的匿名紀錄會保留。此動作無法復原。
+forget-yes = 確定刪除
+forget-no = 先不要
+forget-done = 已刪除您的資料。謝謝您使用 EAP，若需要，隨時歡迎再回來。
+
+## 危機協助
+crisis-help = 謝謝你願意說出來，你現在的感受很重要。你現在安全嗎？如果你有立即的危險，請馬上撥打 110 或 119。你不需要一個人面對，下面的專線 24 小時都有人可以陪你談。我會一直在這裡。
+crisis-lines = 可以直接點選撥打：
+crisis-call-1925 = 安心專線 1925（24 小時）
+crisis-call-1995 = 生命線 1995
+crisis-call-1980 = 張老師 1980
+crisis-call-110 = 報案 110
+crisis-call-119 = 緊急救護 119
+crisis-earliest-slot = 預約最快的心理諮詢：{ $start }
+crisis-call = 請撥打 { $number }（點選號碼即可撥出）。
+
+## 錯誤
+error-generic = 抱歉，發生了一點問題，請再試一次。
+error-not-found = 找不到這筆資料，可能已經變更。
+error-not-allowed = 您目前無法使用這項功能。
+book-slot-taken = 這個時段剛被預約走了，請選擇其他時段。
+book-slot-unavailable = 這個時段目前無法預約，請選擇其他時段。
+book-no-hours = 您的剩餘時數不足（需要 { $needed } 分鐘，剩下 { $left } 分鐘）。
+booking-not-active = 這筆預約已無法變更。
+invite-invalid = 邀請碼無效、已使用或已過期。
+feedback-closed = 這份回饋已填寫或已過期，謝謝您。

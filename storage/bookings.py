@@ -1,0 +1,286 @@
+"""Bookings: book, cancel, reschedule and complete, each one transaction that keeps invariants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import hours, members, orgs
+from storage.errors import (
+    BookingNotActive,
+    NoHoursLeft,
+    NotAllowed,
+    NotFound,
+    SlotTaken,
+    SlotUnavailable,
+)
+from storage.models import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Bucket,
+    Counselor,
+    Member,
+    Organisation,
+    Slot,
+)
+from storage.slots import booking_window, counselor_can_take, minutes_of
+
+
+@dataclass(frozen=True)
+class CancelTerms:
+    """What cancelling a booking now would mean: free (hours return) or late (forfeited)."""
+
+    late: bool
+    cutoff_hours: int
+    minutes: int
+
+
+async def _lock_member(session: AsyncSession, member: Member) -> Member:
+    """Serialise hour-spending per member (row lock on PostgreSQL; SQLite serialises writes)."""
+    locked = await session.scalar(select(Member).where(Member.id == member.id).with_for_update())
+    if locked is None:
+        raise NotAllowed()
+    return locked
+
+
+async def _slot_for_update(session: AsyncSession, slot_id: int) -> tuple[Slot, Counselor]:
+    row = (
+        await session.execute(
+            select(Slot, Counselor)
+            .join(Counselor, Counselor.id == Slot.counselor_id)
+            .where(Slot.id == slot_id)
+            .with_for_update(of=Slot)
+        )
+    ).first()
+    if row is None:
+        raise SlotUnavailable()
+    return row[0], row[1]
+
+
+def _event(booking: Booking, status: BookingStatus, actor: str, now: datetime) -> BookingEvent:
+    return BookingEvent(booking_id=booking.id, status=status, actor=actor, at=now)
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    member: Member,
+    slot_id: int,
+    domain: str,
+    mode: str,
+    now: datetime,
+    note: str | None = None,
+    credit_booking: Booking | None = None,
+) -> Booking:
+    """Reserve the hours and take the slot, or raise why not; never half-done."""
+    await members.require_active(session, member)
+    member = await _lock_member(session, member)
+    org = await orgs.by_id(session, member.organisation_id or 0)
+    slot, counselor = await _slot_for_update(session, slot_id)
+    window = booking_window(org, now)
+    if (
+        slot.blocked
+        or counselor.organisation_id != org.id
+        or domain not in org.enabled_domains.split(",")
+        or not counselor.offers(domain, mode)
+        or not counselor_can_take(counselor, slot, org)
+        or not window.earliest <= slot.starts_at <= window.latest
+    ):
+        raise SlotUnavailable()
+    if await session.scalar(select(Booking.id).where(Booking.active_slot_id == slot.id)):
+        raise SlotTaken()
+    minutes = minutes_of(slot)
+    on = orgs.local_date(org, slot.starts_at)
+    balance = await hours.balance(session, org=org, member=member, on=on, now=now)
+    credit = 0
+    if credit_booking is not None and credit_booking.plan_year == balance.year_start:
+        credit = credit_booking.minutes
+    if balance.left + credit < minutes:
+        raise NoHoursLeft(needed=minutes, left=balance.left)
+    booking = Booking(
+        organisation_id=org.id,
+        member_id=member.id,
+        counselor_id=counselor.id,
+        slot_id=slot.id,
+        active_slot_id=slot.id,
+        domain=domain,
+        mode=mode,
+        minutes=minutes,
+        plan_year=balance.year_start,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        status=BookingStatus.BOOKED,
+        note=note or None,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(booking)
+            await session.flush()
+    except IntegrityError:
+        raise SlotTaken() from None
+    session.add(_event(booking, BookingStatus.BOOKED, "member", now))
+    await hours.add_entry(
+        session,
+        org=org,
+        member_id=member.id,
+        plan_year=booking.plan_year,
+        bucket=Bucket.RESERVED,
+        minutes=minutes,
+        reason="booked",
+        key=f"reserve:{booking.id}",
+        now=now,
+        domain=domain,
+        booking_id=booking.id,
+    )
+    await session.flush()
+    return booking
+
+
+async def owned(session: AsyncSession, *, member: Member, booking_id: int) -> Booking:
+    """Return the member's booking, or NotFound for anyone else's."""
+    booking = await session.scalar(
+        select(Booking).where(Booking.id == booking_id).with_for_update()
+    )
+    if booking is None or booking.member_id != member.id:
+        raise NotFound()
+    return booking
+
+
+async def upcoming(session: AsyncSession, *, member: Member, now: datetime) -> list[Booking]:
+    """The member's active bookings that have not started, soonest first."""
+    rows = await session.scalars(
+        select(Booking)
+        .where(
+            Booking.member_id == member.id,
+            Booking.status == BookingStatus.BOOKED,
+            Booking.starts_at > now,
+        )
+        .order_by(Booking.starts_at)
+    )
+    return list(rows)
+
+
+def cancel_terms(org: Organisation, booking: Booking, now: datetime) -> CancelTerms:
+    """Whether cancelling now is free or forfeits the hours."""
+    late = now > booking.starts_at - timedelta(hours=org.cancellation_cutoff_hours)
+    return CancelTerms(
+        late=late, cutoff_hours=org.cancellation_cutoff_hours, minutes=booking.minutes
+    )
+
+
+async def _release(
+    session: AsyncSession,
+    org: Organisation,
+    booking: Booking,
+    *,
+    status: BookingStatus,
+    consume: bool,
+    actor: str,
+    now: datetime,
+) -> None:
+    """End an active booking: free the slot, return or consume the reserved minutes."""
+    booking.status = status
+    booking.active_slot_id = None
+    booking.updated_at = now
+    common = {
+        "org": org,
+        "member_id": booking.member_id,
+        "plan_year": booking.plan_year,
+        "now": now,
+        "domain": booking.domain.value,
+        "booking_id": booking.id,
+    }
+    await hours.add_entry(
+        session,
+        bucket=Bucket.RESERVED,
+        minutes=-booking.minutes,
+        reason=status.value,
+        key=f"release:{booking.id}",
+        **common,  # type: ignore[arg-type]
+    )
+    if consume:
+        await hours.add_entry(
+            session,
+            bucket=Bucket.USED,
+            minutes=booking.minutes,
+            reason=status.value,
+            key=f"use:{booking.id}",
+            **common,  # type: ignore[arg-type]
+        )
+    session.add(_event(booking, status, actor, now))
+    await session.flush()
+
+
+async def cancel(
+    session: AsyncSession, *, member: Member, booking_id: int, now: datetime
+) -> tuple[Booking, CancelTerms]:
+    """Cancel the member's booking: hours return before the cutoff, are forfeited after."""
+    member = await _lock_member(session, member)
+    booking = await owned(session, member=member, booking_id=booking_id)
+    if booking.status != BookingStatus.BOOKED or booking.starts_at <= now:
+        raise BookingNotActive()
+    org = await orgs.by_id(session, booking.organisation_id)
+    terms = cancel_terms(org, booking, now)
+    status = BookingStatus.LATE_CANCELLED if terms.late else BookingStatus.CANCELLED
+    await _release(
+        session, org, booking, status=status, consume=terms.late, actor="member", now=now
+    )
+    return booking, terms
+
+
+async def reschedule(
+    session: AsyncSession, *, member: Member, booking_id: int, new_slot_id: int, now: datetime
+) -> Booking:
+    """Book the new slot first, then release the old booking; all or nothing."""
+    member = await _lock_member(session, member)
+    old = await owned(session, member=member, booking_id=booking_id)
+    if old.status != BookingStatus.BOOKED or old.starts_at <= now:
+        raise BookingNotActive()
+    org = await orgs.by_id(session, old.organisation_id)
+    terms = cancel_terms(org, old, now)
+    new = await book(
+        session,
+        member=member,
+        slot_id=new_slot_id,
+        domain=old.domain.value,
+        mode=old.mode.value,
+        now=now,
+        note=old.note,
+        credit_booking=None if terms.late else old,
+    )
+    new.rescheduled_from_id = old.id
+    await _release(
+        session,
+        org,
+        old,
+        status=BookingStatus.RESCHEDULED,
+        consume=terms.late,
+        actor="member",
+        now=now,
+    )
+    return new
+
+
+async def complete(
+    session: AsyncSession, *, booking_id: int, held: bool, now: datetime, actor: str = "counselor"
+) -> Booking:
+    """Mark a session held or a no-show; held sessions use the hours, no-shows by policy."""
+    booking = await session.scalar(
+        select(Booking).where(Booking.id == booking_id).with_for_update()
+    )
+    if booking is None:
+        raise NotFound()
+    if booking.status != BookingStatus.BOOKED:
+        raise BookingNotActive()
+    org = await orgs.by_id(session, booking.organisation_id)
+    status = BookingStatus.HELD if held else BookingStatus.NO_SHOW
+    consume = held or org.no_show_uses_hours
+    await _release(session, org, booking, status=status, consume=consume, actor=actor, now=now)
+    return booking

@@ -1,0 +1,94 @@
+"""Domain errors: each carries the message key and parameters that explain it to a user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule said no; message_key and params explain why."""
+
+    message_key = "error-generic"
+
+    def __init__(self, **params: Any) -> None:
+        """Keep the parameters for the message."""
+        super().__init__(self.message_key)
+        self.params = params
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist or is not yours."""
+
+    message_key = "error-not-found"
+
+
+class UnknownOrganisation(DomainError):
+    """No organisation has that code."""
+
+    message_key = "link-unknown-org"
+
+
+class NotOnRoster(DomainError):
+    """The employee number is not on the organisation's roster."""
+
+    message_key = "link-not-on-roster"
+
+
+class EmployeeLeft(DomainError):
+    """The roster entry is marked as left."""
+
+    message_key = "link-employee-left"
+
+
+class AlreadyLinked(DomainError):
+    """The roster entry is linked to another chat."""
+
+    message_key = "link-already-linked"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed link attempts; params: minutes to wait."""
+
+    message_key = "link-too-many-attempts"
+
+
+class SlotTaken(DomainError):
+    """Someone else holds the slot."""
+
+    message_key = "book-slot-taken"
+
+
+class SlotUnavailable(DomainError):
+    """The slot is blocked, too soon, too far ahead, or the counselor cannot take it."""
+
+    message_key = "book-slot-unavailable"
+
+
+class NoHoursLeft(DomainError):
+    """Not enough hours left in the plan year; params: needed, left."""
+
+    message_key = "book-no-hours"
+
+
+class NotAllowed(DomainError):
+    """The member may not do this (not linked, or left the organisation)."""
+
+    message_key = "error-not-allowed"
+
+
+class BookingNotActive(DomainError):
+    """The booking is no longer active (cancelled, held, ...)."""
+
+    message_key = "booking-not-active"
+
+
+class InvalidInvite(DomainError):
+    """The invite code is unknown, used or expired."""
+
+    message_key = "invite-invalid"
+
+
+class FeedbackClosed(DomainError):
+    """The feedback prompt was answered or has expired."""
+
+    message_key = "feedback-closed"

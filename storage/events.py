@@ -1,0 +1,53 @@
+"""Platform events: stored before acknowledging, deduplicated by the platform's event id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import insert_ignore
+from storage.models import ProcessedEvent
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    channel: str,
+    event_id: str,
+    payload: dict[str, Any] | None,
+    now: datetime,
+) -> bool:
+    """Store an event for processing; False when it was seen before (a duplicate delivery)."""
+    values = {
+        "channel": channel,
+        "event_id": event_id,
+        "payload": payload,
+        "received_at": now,
+    }
+    result = await session.execute(insert_ignore(session, ProcessedEvent, values))
+    return bool(result.rowcount)
+
+
+async def finish(session: AsyncSession, *, channel: str, event_id: str, now: datetime) -> None:
+    """Mark an event processed and drop its body."""
+    await session.execute(
+        update(ProcessedEvent)
+        .where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
+        .values(processed_at=now, payload=None)
+    )
+
+
+async def pending(
+    session: AsyncSession, *, channel: str, limit: int = 500
+) -> list[ProcessedEvent]:
+    """Events stored but not yet processed (e.g. cut off by a crash), oldest first."""
+    rows = await session.scalars(
+        select(ProcessedEvent)
+        .where(ProcessedEvent.channel == channel, ProcessedEvent.processed_at.is_(None))
+        .order_by(ProcessedEvent.id)
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,0 +1,204 @@
+"""Employees' chat accounts: consent, linking to the roster, language, activity, forget me."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import orgs
+from storage.db import insert_ignore
+from storage.errors import (
+    AlreadyLinked,
+    EmployeeLeft,
+    NotAllowed,
+    NotOnRoster,
+    TooManyAttempts,
+    UnknownOrganisation,
+)
+from storage.models import (
+    Booking,
+    ConversationState,
+    Counselor,
+    Feedback,
+    HrUser,
+    LinkAttempt,
+    Member,
+    MemberActivity,
+    RosterEntry,
+    RosterStatus,
+    WaitlistEntry,
+)
+from storage.pseudonyms import employee_hash, new_pseudonym
+
+MAX_FAILED_LINKS = 5
+LINK_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a chat account is: an employee, a counselor, an HR user, or nobody yet."""
+
+    member: Member | None = None
+    counselor: Counselor | None = None
+    hr_user: HrUser | None = None
+
+
+async def identify(session: AsyncSession, channel: str, external_id: str) -> Identity:
+    """Look up every role a chat account holds."""
+    member = await session.scalar(
+        select(Member).where(Member.channel == channel, Member.external_id == external_id)
+    )
+    counselor = await session.scalar(
+        select(Counselor).where(Counselor.channel == channel, Counselor.external_id == external_id)
+    )
+    hr_user = await session.scalar(
+        select(HrUser).where(HrUser.channel == channel, HrUser.external_id == external_id)
+    )
+    return Identity(member=member, counselor=counselor, hr_user=hr_user)
+
+
+async def consent(
+    session: AsyncSession, *, channel: str, external_id: str, locale: str, now: datetime
+) -> Member:
+    """Record consent by creating the chat account (idempotent)."""
+    existing = await session.scalar(
+        select(Member).where(Member.channel == channel, Member.external_id == external_id)
+    )
+    if existing is not None:
+        return existing
+    member = Member(
+        channel=channel,
+        external_id=external_id,
+        locale=locale,
+        consent_at=now,
+        first_seen_at=now,
+        pseudonym=new_pseudonym(),
+    )
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def failed_attempts(session: AsyncSession, member: Member, now: datetime) -> int:
+    """Failed link attempts of this chat in the last hour."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(LinkAttempt)
+        .where(LinkAttempt.member_id == member.id, LinkAttempt.attempted_at > now - LINK_WINDOW)
+    )
+    return int(count or 0)
+
+
+async def _wait_minutes(session: AsyncSession, member: Member, now: datetime) -> int:
+    oldest = await session.scalar(
+        select(func.min(LinkAttempt.attempted_at)).where(
+            LinkAttempt.member_id == member.id, LinkAttempt.attempted_at > now - LINK_WINDOW
+        )
+    )
+    if oldest is None:
+        return 0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return max(1, int(((oldest + LINK_WINDOW) - now).total_seconds() // 60) + 1)
+
+
+async def check_link_allowed(session: AsyncSession, member: Member, now: datetime) -> None:
+    """Raise TooManyAttempts when this chat failed too often in the last hour."""
+    if await failed_attempts(session, member, now) >= MAX_FAILED_LINKS:
+        raise TooManyAttempts(minutes=await _wait_minutes(session, member, now))
+
+
+async def record_failure(session: AsyncSession, member: Member, now: datetime) -> None:
+    """Count a failed link attempt toward the hourly limit."""
+    session.add(LinkAttempt(member_id=member.id, attempted_at=now))
+    await session.flush()
+
+
+async def link(
+    session: AsyncSession,
+    *,
+    member: Member,
+    organisation_code: str,
+    employee_number: str,
+    key: bytes,
+    now: datetime,
+) -> Member:
+    """Link a chat to a roster entry by keyed hash; failures count toward the hourly limit."""
+    await check_link_allowed(session, member, now)
+    try:
+        org = await orgs.by_code(session, organisation_code)
+    except UnknownOrganisation:
+        await record_failure(session, member, now)
+        raise
+    digest = employee_hash(key, org.code, employee_number)
+    entry = await session.scalar(
+        select(RosterEntry)
+        .where(RosterEntry.organisation_id == org.id, RosterEntry.employee_hash == digest)
+        .with_for_update()
+    )
+    if entry is None:
+        await record_failure(session, member, now)
+        raise NotOnRoster()
+    if entry.status == RosterStatus.LEFT:
+        raise EmployeeLeft()
+    holder = await session.scalar(select(Member).where(Member.roster_entry_id == entry.id))
+    if holder is not None and holder.id != member.id:
+        raise AlreadyLinked()
+    member.organisation_id = org.id
+    member.roster_entry_id = entry.id
+    member.linked_at = now
+    await session.flush()
+    return member
+
+
+async def require_active(session: AsyncSession, member: Member | None) -> RosterEntry:
+    """Return the member's roster entry, or raise NotAllowed when unlinked or left."""
+    if member is None or member.roster_entry_id is None:
+        raise NotAllowed()
+    entry = await session.get(RosterEntry, member.roster_entry_id)
+    if entry is None or entry.status != RosterStatus.ACTIVE:
+        raise EmployeeLeft()
+    return entry
+
+
+async def set_locale(session: AsyncSession, member: Member, locale: str) -> None:
+    """Change the member's language."""
+    member.locale = locale
+    await session.flush()
+
+
+async def record_activity(session: AsyncSession, member: Member, kind: str, now: datetime) -> None:
+    """Note a meaningful action (viewed services, checked hours, started a booking) for KPIs."""
+    if member.organisation_id is None:
+        return
+    org = await orgs.by_id(session, member.organisation_id)
+    values = {
+        "organisation_id": org.id,
+        "member_id": member.id,
+        "pseudonym": member.pseudonym,
+        "kind": kind,
+        "day": orgs.local_date(org, now),
+    }
+    await session.execute(insert_ignore(session, MemberActivity, values))
+
+
+async def forget(session: AsyncSession, member: Member) -> None:
+    """Delete the link, external ids, notes and comments; keep anonymous bookings and ledger."""
+    await session.execute(
+        update(Booking).where(Booking.member_id == member.id).values(note=None, member_id=None)
+    )
+    await session.execute(
+        update(Feedback).where(Feedback.member_id == member.id).values(comment=None)
+    )
+    await session.execute(delete(WaitlistEntry).where(WaitlistEntry.member_id == member.id))
+    await session.execute(
+        delete(ConversationState).where(
+            ConversationState.channel == member.channel,
+            ConversationState.external_id == member.external_id,
+        )
+    )
+    await session.delete(member)
+    await session.flush()
