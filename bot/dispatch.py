@@ -16,9 +16,10 @@ from bot.i18n import pick_locale
 from bot.settings import Settings
 from handlers import crisis, router
 from handlers.crisis_screen import is_crisis
-from handlers.types import Inbound, Reply, State, Turn
+from handlers.types import Inbound, Reply, State, Turn, to_payload
 from storage import conversation, members
 from storage.db import unit_of_work
+from storage.errors import DomainError
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,9 @@ def _remember_choices(state: State, replies: list[Reply]) -> None:
     """Keep the last choices shown, so free text can be answered with them again."""
     with_choices = [r for r in replies if r.choices]
     if with_choices and state.flow:
-        state.data["_choices"] = [
-            {"label": c.label, "payload": c.payload, "params": {}}
-            for c in with_choices[-1].choices
-            if not c.params
-        ]
+        state.data["_choices"] = to_payload([Reply("", choices=with_choices[-1].choices)])[
+            "replies"
+        ][0]["choices"]
 
 
 class Dispatcher:
@@ -82,24 +81,13 @@ class Dispatcher:
         """Run one inbound through the crisis screen and the router in one transaction."""
         started = time.perf_counter()
         async with self.locks.get(inbound.channel, inbound.user_id):
-            async with unit_of_work(self.sessions) as session:
-                turn = await self._turn(session, inbound)
-                if inbound.text and is_crisis(inbound.text):
-                    replies = await crisis.respond(turn)
-                    handler = "crisis"
-                else:
-                    replies = await router.route(turn)
-                    handler = "router"
-                _remember_choices(turn.state, replies)
-                await conversation.save(
-                    session,
-                    inbound.channel,
-                    inbound.user_id,
-                    flow=turn.state.flow,
-                    step=turn.state.step,
-                    data=turn.state.data,
-                    now=turn.now,
-                )
+            try:
+                replies, locale, handler = await self._run(inbound)
+            except DomainError as err:
+                replies, locale, handler = [Reply(err.message_key, **err.params)], "", "refused"
+            except Exception:  # a bug must not crash the bot or half-apply a turn
+                log.exception("turn failed and was rolled back", extra={"event": inbound.event_id})
+                replies, locale, handler = [Reply("error-generic")], "", "failed"
         log.info(
             "turn handled",
             extra={
@@ -109,7 +97,29 @@ class Dispatcher:
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        return Outcome(replies=replies, locale=turn.locale)
+        return Outcome(replies=replies, locale=locale or self.settings.default_locale)
+
+    async def _run(self, inbound: Inbound) -> tuple[list[Reply], str, str]:
+        """The turn's transaction: commit on success, roll back on any error."""
+        async with unit_of_work(self.sessions) as session:
+            turn = await self._turn(session, inbound)
+            if inbound.text and is_crisis(inbound.text):
+                replies = await crisis.respond(turn)
+                handler = "crisis"
+            else:
+                replies = await router.route(turn)
+                handler = "router"
+            _remember_choices(turn.state, replies)
+            await conversation.save(
+                session,
+                inbound.channel,
+                inbound.user_id,
+                flow=turn.state.flow,
+                step=turn.state.step,
+                data=turn.state.data,
+                now=turn.now,
+            )
+        return replies, turn.locale, handler
 
     async def _turn(self, session: AsyncSession, inbound: Inbound) -> Turn:
         identity = await members.identify(session, inbound.channel, inbound.user_id)

@@ -3,11 +3,80 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]
+from handlers.feedback import prompt
+from handlers.types import Key, Reply, to_payload
+from storage import feedback, orgs, outbox
+from storage.db import unit_of_work
+from storage.models import Booking, BookingStatus, Member
 
-# name -> (job, interval in seconds); the journeys add their jobs here.
-JOBS: dict[str, tuple[Job, int]] = {}
+Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]
+REMINDERS = (("reminder-24h", timedelta(hours=24)), ("reminder-1h", timedelta(hours=1)))
+
+
+async def _send(
+    session: AsyncSession, member: Member, replies: list[Reply], key: str, now: datetime
+) -> bool:
+    return await outbox.enqueue(
+        session,
+        channel=member.channel.value,
+        recipient=member.external_id,
+        locale=member.locale,
+        payload=to_payload(replies),
+        key=key,
+        now=now,
+    )
+
+
+async def send_reminders(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Remind employees 24 h and 1 h before a session (once each, by outbox key)."""
+    sent = 0
+    async with unit_of_work(sessions) as session:
+        rows = await session.execute(
+            select(Booking, Member)
+            .join(Member, Member.id == Booking.member_id)
+            .where(
+                Booking.status == BookingStatus.BOOKED,
+                Booking.starts_at > now,
+                Booking.starts_at <= now + timedelta(hours=24),
+                Member.messaging_stopped_at.is_(None),
+            )
+        )
+        for booking, member in rows:
+            org = await orgs.by_id(session, booking.organisation_id)
+            lead = booking.starts_at - now
+            key, _ = next((k, d) for k, d in reversed(REMINDERS) if lead <= d)
+            reply = Reply(
+                key,
+                start=booking.starts_at.astimezone(orgs.tz(org)),
+                domain=Key(f"domain-{booking.domain.value}"),
+                mode=Key(f"mode-{booking.mode.value}"),
+            )
+            sent += await _send(session, member, [reply], f"{key}:{booking.id}", now)
+    return sent
+
+
+async def send_feedback_prompts(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Prompt after each held session, remind once after 48 h; prompts expire after 14 days."""
+    sent = 0
+    async with unit_of_work(sessions) as session:
+        for row, key in [
+            (r, "feedback-prompt") for r in await feedback.open_prompts(session, now=now)
+        ] + [(r, "feedback-reminder") for r in await feedback.due_reminders(session, now=now)]:
+            member = await session.get(Member, row.member_id) if row.member_id else None
+            if member is None or member.messaging_stopped_at is not None:
+                continue
+            intro = Reply(key, domain=Key(f"domain-{row.domain.value}"))
+            sent += await _send(session, member, [intro, prompt(row)], f"{key}:{row.id}", now)
+    return sent
+
+
+# name -> (job, interval in seconds)
+JOBS: dict[str, tuple[Job, int]] = {
+    "reminders": (send_reminders, 60),
+    "feedback_prompts": (send_feedback_prompts, 300),
+}

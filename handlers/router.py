@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import account, info, menu, onboarding
-from handlers.types import Choice, Reply, Turn
+from handlers import account, booking, crisis, feedback, info, menu, mybookings, onboarding
+from handlers.types import Reply, Turn, from_payload
+from storage.errors import DomainError
 
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
 
@@ -18,6 +19,10 @@ ROUTES: dict[str, Handler] = {
     "priv": account.route_privacy,
     "consent": onboarding.answer_consent,
     "start": menu.show_menu,
+    "bk": booking.route,
+    "my": mybookings.route,
+    "fb": feedback.route,
+    "call": crisis.show_number,
 }
 COMMANDS = {
     "/start": "start",
@@ -33,10 +38,20 @@ COMMANDS = {
     "/hours": "hrs",
     "/language": "lang",
     "/privacy": "priv",
+    "/book": "bk",
+    "/bookings": "my",
+    "/feedback": "fb",
+    "預約": "bk",
+    "時數": "hrs",
 }
-TEXT_STEPS: dict[str, Handler] = {onboarding.FLOW: onboarding.on_text}
+TEXT_STEPS: dict[tuple[str, str], Handler] = {
+    (onboarding.FLOW, onboarding.ORG_CODE): onboarding.on_text,
+    (onboarding.FLOW, onboarding.EMPLOYEE_NUMBER): onboarding.on_text,
+    (booking.FLOW, booking.NOTE): booking.on_text,
+    (feedback.FLOW, feedback.COMMENT): feedback.on_text,
+}
 # What someone may do before consenting, and after consenting but before linking.
-BEFORE_CONSENT = {"help", "lang", "consent"}
+BEFORE_CONSENT = {"help", "lang", "consent", "call"}
 BEFORE_LINK = BEFORE_CONSENT | {"priv"}
 
 
@@ -55,7 +70,7 @@ def _parse(turn: Turn) -> str | None:
 def not_understood(turn: Turn) -> list[Reply]:
     """Say we did not understand and show the current step's choices again."""
     saved = turn.state.data.get("_choices") or []
-    choices = [Choice(c["label"], c["payload"], c.get("params", {})) for c in saved]
+    choices = from_payload({"replies": [{"key": "", "choices": saved}]})[0].choices
     return [Reply("not-understood", choices=choices or menu.main_choices())]
 
 
@@ -76,8 +91,9 @@ async def route(turn: Turn) -> list[Reply]:
     if name == "start":
         return await _start(turn)
     if name is None:
-        if turn.state.flow in TEXT_STEPS and turn.text:
-            return await TEXT_STEPS[turn.state.flow](turn)
+        text_step = TEXT_STEPS.get((turn.state.flow, turn.state.step))
+        if text_step is not None and turn.text:
+            return await text_step(turn)
         if turn.member is None:
             return await onboarding.greet(turn)
         if turn.member.roster_entry_id is None:
@@ -89,4 +105,11 @@ async def route(turn: Turn) -> list[Reply]:
         return await onboarding.greet(turn)
     if turn.member is not None and turn.member.roster_entry_id is None and name not in BEFORE_LINK:
         return await onboarding.ask_to_link(turn)
-    return await ROUTES[name](turn)
+    try:
+        return await ROUTES[name](turn)
+    except DomainError as err:  # e.g. someone else's booking id, or left the organisation
+        turn.state.clear()
+        return [
+            Reply(err.message_key, **err.params),
+            Reply("menu-main", choices=menu.main_choices()),
+        ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -125,3 +125,61 @@ class Turn:
     def text(self) -> str:
         """The typed text, stripped ('' for a button press)."""
         return (self.inbound.text or "").strip()
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Key):
+        return {"$key": str(value)}
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, raw),) = value.items()
+        if tag == "$key":
+            return Key(raw)
+        if tag == "$dt":
+            return datetime.fromisoformat(raw)
+        if tag == "$date":
+            return date.fromisoformat(raw)
+    return value
+
+
+def to_payload(replies: list[Reply]) -> dict[str, Any]:
+    """Replies as JSON-safe data, for the outbox (attachments are not stored)."""
+    return {
+        "replies": [
+            {
+                "key": r.key,
+                "params": {k: _encode(v) for k, v in r.params.items()},
+                "choices": [
+                    {
+                        "label": c.label,
+                        "payload": c.payload,
+                        "params": {k: _encode(v) for k, v in c.params.items()},
+                    }
+                    for c in r.choices
+                ],
+            }
+            for r in replies
+        ]
+    }
+
+
+def from_payload(payload: dict[str, Any]) -> list[Reply]:
+    """Replies back from outbox data."""
+    return [
+        Reply(
+            item["key"],
+            choices=[
+                Choice(c["label"], c["payload"], {k: _decode(v) for k, v in c["params"].items()})
+                for c in item.get("choices", [])
+            ],
+            **{k: _decode(v) for k, v in item.get("params", {}).items()},
+        )
+        for item in payload.get("replies", [])
+    ]

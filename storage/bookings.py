@@ -24,7 +24,9 @@ from storage.models import (
     BookingStatus,
     Bucket,
     Counselor,
+    Domain,
     Member,
+    Mode,
     Organisation,
     Slot,
 )
@@ -83,6 +85,8 @@ async def book(
     org = await orgs.by_id(session, member.organisation_id or 0)
     slot, counselor = await _slot_for_update(session, slot_id)
     window = booking_window(org, now)
+    if domain not in set(Domain) or mode not in set(Mode):
+        raise SlotUnavailable()
     if (
         slot.blocked
         or counselor.organisation_id != org.id
@@ -108,8 +112,8 @@ async def book(
         counselor_id=counselor.id,
         slot_id=slot.id,
         active_slot_id=slot.id,
-        domain=domain,
-        mode=mode,
+        domain=Domain(domain),
+        mode=Mode(mode),
         minutes=minutes,
         plan_year=balance.year_start,
         starts_at=slot.starts_at,

@@ -87,3 +87,73 @@ book-no-hours = Not enough hours left (this needs { $needed } minutes, you have 
 booking-not-active = This booking can no longer be changed.
 invite-invalid = That invite code is unknown, used or expired.
 feedback-closed = This feedback was already given or has expired. Thank you.
+
+## Session modes
+mode-video = Video
+mode-phone = Phone
+mode-in_person = In person
+
+## Booking
+book-no-hours-left = Your counseling hours for this plan year are used up or all booked. Please ask HR if you need more help.
+book-choose-domain = What kind of help would you like to book?
+book-choose-mode = { $domain }: how would you like to meet?
+book-back = Back
+book-no-slots = There are no free { $domain } ({ $mode }) times in the next 30 days. Try another way of meeting, or check again later.
+book-other-mode = Another way of meeting
+book-choose-day = Choose a day:
+book-day = { $day }
+book-more = More
+book-choose-slot = Free times on { $day }:
+book-slot = { $start } ({ $minutes } min)
+book-confirm = Please confirm: { $domain }, { $mode }, { $start }, { $minutes } minutes, using { $hours } hours. Cancel at least { $cutoff } hours before the start and your hours return; after that they are forfeited.{ $note ->
+    [1] {" "}Your note for the counselor is attached.
+   *[other] {""}
+}
+book-confirm-yes = Confirm booking
+book-add-note = Leave a note for the counselor (optional)
+book-ask-note = Is there anything you'd like the counselor to know first? Just type it (up to 500 characters). Only your counselor sees it.
+book-note-saved = Your note is saved.
+book-confirmed = Booked! { $domain }, { $mode }, { $start }, { $minutes } minutes. To cancel, use "My bookings" at least { $cutoff } hours before the start.
+
+## My bookings
+my-none = You have no upcoming bookings.
+my-booking = { $start } | { $domain } | { $mode }
+my-cancel = Cancel
+my-reschedule = Reschedule
+cancel-confirm-free = Cancel { $domain } ({ $mode }) on { $start }? If you cancel now, your hours return.
+cancel-confirm-late = It is less than { $cutoff } hours before the start: if you cancel { $domain } on { $start } now, the hours are forfeited. Cancel anyway?
+cancel-yes = Yes, cancel
+cancel-no = Keep it
+cancel-done-free = Cancelled { $domain } on { $start }; your hours are back.
+cancel-done-late = Cancelled { $domain } on { $start }. It was past the cancellation cutoff, so the hours are forfeited.
+reschedule-none = There are no other free times right now; your booking stays as it is.
+reschedule-choose-day = Move { $domain } ({ $mode }) on { $start } to which day? Your booking stays until the new time is secured.
+reschedule-confirm = Move { $domain } on { $start } to { $new_start }?
+reschedule-confirm-late = It is less than { $cutoff } hours before { $start }: if you move it, the hours of that session are forfeited. Move it to { $new_start } anyway?
+reschedule-yes = Yes, move it
+reschedule-done = Rescheduled! New time: { $start }, { $domain } ({ $mode }).
+
+## Feedback
+feedback-prompt = Thank you for attending { $domain }. Could you spare 30 seconds for feedback? It helps us improve, and answers are only reported as anonymous totals.
+feedback-reminder = A reminder: your feedback on { $domain } is still open; it takes 30 seconds.
+feedback-ask-satisfaction = Overall, how satisfied were you with { $domain }? (5 = very satisfied)
+feedback-score-5 = 5 Very satisfied
+feedback-score-4 = 4 Satisfied
+feedback-score-3 = 3 Neutral
+feedback-score-2 = 2 Dissatisfied
+feedback-score-1 = 1 Very dissatisfied
+feedback-none = There is no feedback waiting for you. Thank you.
+feedback-ask-resolved = Was your concern resolved?
+feedback-resolved-yes = Yes
+feedback-resolved-partly = Partly
+feedback-resolved-no = No
+feedback-ask-again = Would you use the EAP again if you needed it?
+feedback-again-yes = Yes
+feedback-again-no = No
+feedback-ask-comment = Anything else you'd like to tell us? Just type it (optional).
+feedback-skip-comment = Skip
+feedback-thanks = Thank you for your feedback!
+
+## Reminders
+reminder-24h = Reminder: { $domain } ({ $mode }) tomorrow at { $start }. To cancel or reschedule, use "My bookings".
+reminder-1h = Reminder: { $domain } ({ $mode }) at { $start } starts within the hour.

@@ -87,3 +87,73 @@ book-no-hours = 您的剩餘時數不足（需要 { $needed } 分鐘，剩下 { 
 booking-not-active = 這筆預約已無法變更。
 invite-invalid = 邀請碼無效、已使用或已過期。
 feedback-closed = 這份回饋已填寫或已過期，謝謝您。
+
+## 諮詢方式
+mode-video = 視訊
+mode-phone = 電話
+mode-in_person = 面談
+
+## 預約
+book-no-hours-left = 您本年度的諮詢時數已用完或都已預約。如需協助，請洽人資。
+book-choose-domain = 想預約哪一類諮詢？
+book-choose-mode = { $domain }：您希望用哪種方式進行？
+book-back = 上一步
+book-no-slots = 目前 30 天內沒有可預約的{ $domain }（{ $mode }）時段。您可以換一種方式，或稍後再試。
+book-other-mode = 換一種方式
+book-choose-day = 請選擇日期：
+book-day = { $day }
+book-more = 更多
+book-choose-slot = { $day } 可預約的時段：
+book-slot = { $start }（{ $minutes } 分鐘）
+book-confirm = 請確認：{ $domain }，{ $mode }，{ $start }，共 { $minutes } 分鐘，將使用 { $hours } 小時。於開始前 { $cutoff } 小時以前取消可退回時數，之後取消時數將不退回。{ $note ->
+    [1] 已附上給諮詢師的備註。
+   *[other] {""}
+}
+book-confirm-yes = 確認預約
+book-add-note = 留言給諮詢師（選填）
+book-ask-note = 有什麼想先讓諮詢師知道的嗎？請直接輸入（最多 500 字）。只有您的諮詢師看得到。
+book-note-saved = 已記下您的備註。
+book-confirmed = 預約完成！{ $domain }，{ $mode }，{ $start }，{ $minutes } 分鐘。如需取消，請於開始前 { $cutoff } 小時以前到「我的預約」辦理。
+
+## 我的預約
+my-none = 您目前沒有即將進行的預約。
+my-booking = { $start }｜{ $domain }｜{ $mode }
+my-cancel = 取消
+my-reschedule = 改期
+cancel-confirm-free = 確定取消 { $start } 的{ $domain }（{ $mode }）嗎？現在取消，時數會退回給您。
+cancel-confirm-late = 距離開始已不到 { $cutoff } 小時，現在取消（{ $start } 的{ $domain }），這次的時數將不退回。確定取消嗎？
+cancel-yes = 確定取消
+cancel-no = 不取消
+cancel-done-free = 已取消 { $start } 的{ $domain }，時數已退回。
+cancel-done-late = 已取消 { $start } 的{ $domain }。因已超過取消期限，這次的時數不退回。
+reschedule-none = 目前沒有其他可改約的時段，原預約維持不變。
+reschedule-choose-day = 要把 { $start } 的{ $domain }（{ $mode }）改到哪一天？原預約會保留到新時段確認為止。
+reschedule-confirm = 確定把 { $start } 的{ $domain } 改到 { $new_start } 嗎？
+reschedule-confirm-late = 距離原預約開始已不到 { $cutoff } 小時：改期後，原本 { $start } 那次的時數將不退回。確定改到 { $new_start } 嗎？
+reschedule-yes = 確定改期
+reschedule-done = 已改期！新的時間：{ $start }，{ $domain }（{ $mode }）。
+
+## 回饋
+feedback-prompt = 感謝您參加{ $domain }。想請您花 30 秒給我們回饋，幫助我們改善服務（您的回答以匿名統計呈現）。
+feedback-reminder = 提醒您：{ $domain }的回饋問卷還沒填寫，只需要 30 秒。
+feedback-ask-satisfaction = 整體而言，您對這次{ $domain }滿意嗎？（5 = 非常滿意）
+feedback-score-5 = 5 非常滿意
+feedback-score-4 = 4 滿意
+feedback-score-3 = 3 普通
+feedback-score-2 = 2 不滿意
+feedback-score-1 = 1 非常不滿意
+feedback-none = 目前沒有待填的回饋，謝謝您。
+feedback-ask-resolved = 您的困擾有得到解決嗎？
+feedback-resolved-yes = 有
+feedback-resolved-partly = 部分解決
+feedback-resolved-no = 沒有
+feedback-ask-again = 未來有需要時，您還會再使用 EAP 嗎？
+feedback-again-yes = 會
+feedback-again-no = 不會
+feedback-ask-comment = 還有想告訴我們的嗎？請直接輸入（選填）。
+feedback-skip-comment = 略過
+feedback-thanks = 謝謝您的回饋！
+
+## 提醒
+reminder-24h = 提醒您：明天 { $start } 有一場{ $domain }（{ $mode }）。如需取消或改期，請到「我的預約」。
+reminder-1h = 提醒您：{ $start } 的{ $domain }（{ $mode }）將在一小時內開始。
