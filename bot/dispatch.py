@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,7 +18,7 @@ from bot.settings import Settings
 from handlers import crisis, router
 from handlers.crisis_screen import is_crisis
 from handlers.types import Inbound, Reply, State, Turn, to_payload
-from storage import conversation, members
+from storage import conversation, events, members, outbox
 from storage.db import unit_of_work
 from storage.errors import DomainError
 from storage.models import utcnow
@@ -99,26 +100,75 @@ class Dispatcher:
         )
         return Outcome(replies=replies, locale=locale or self.settings.default_locale)
 
+    async def handle_event(
+        self, channel: str, event_id: str, inbound: Inbound | None, context: dict[str, Any]
+    ) -> int | None:
+        """Process a stored platform event once: the turn, its replies into the outbox, done.
+
+        Returns the outbox id of the replies (None when there is nothing to send or the event
+        was processed already), so the caller can deliver it at once.
+        """
+        async with self.locks.get(channel, inbound.user_id if inbound else event_id):
+            async with unit_of_work(self.sessions) as session:
+                if not await events.claim(session, channel=channel, event_id=event_id):
+                    return None
+                outbox_id = None
+                if inbound is not None:
+                    replies, locale, handler = await self._guarded(session, inbound)
+                    if replies:
+                        payload = {**to_payload(replies), "context": context}
+                        outbox_id = await outbox.enqueue_id(
+                            session,
+                            channel=channel,
+                            recipient=inbound.user_id,
+                            locale=locale,
+                            payload=payload,
+                            key=f"reply:{channel}:{event_id}",
+                            now=self.clock(),
+                        )
+                    log.info("event handled", extra={"event_id": event_id, "handler": handler})
+                await events.finish(session, channel=channel, event_id=event_id, now=self.clock())
+        return outbox_id
+
+    async def _guarded(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[list[Reply], str, str]:
+        """Run a turn in a savepoint, so a failing handler leaves nothing half-applied."""
+        try:
+            async with session.begin_nested():
+                return await self._turn_in(session, inbound)
+        except DomainError as err:
+            return [Reply(err.message_key, **err.params)], self.settings.default_locale, "refused"
+        except Exception:  # a bug must not crash the bot or lose the event
+            log.exception("turn failed and was rolled back", extra={"event": inbound.event_id})
+            return [Reply("error-generic")], self.settings.default_locale, "failed"
+
     async def _run(self, inbound: Inbound) -> tuple[list[Reply], str, str]:
         """The turn's transaction: commit on success, roll back on any error."""
         async with unit_of_work(self.sessions) as session:
-            turn = await self._turn(session, inbound)
-            if inbound.text and is_crisis(inbound.text):
-                replies = await crisis.respond(turn)
-                handler = "crisis"
-            else:
-                replies = await router.route(turn)
-                handler = "router"
-            _remember_choices(turn.state, replies)
-            await conversation.save(
-                session,
-                inbound.channel,
-                inbound.user_id,
-                flow=turn.state.flow,
-                step=turn.state.step,
-                data=turn.state.data,
-                now=turn.now,
-            )
+            return await self._turn_in(session, inbound)
+
+    async def _turn_in(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[list[Reply], str, str]:
+        """Crisis screen, then route; save the conversation state."""
+        turn = await self._turn(session, inbound)
+        if inbound.text and is_crisis(inbound.text):
+            replies = await crisis.respond(turn)
+            handler = "crisis"
+        else:
+            replies = await router.route(turn)
+            handler = "router"
+        _remember_choices(turn.state, replies)
+        await conversation.save(
+            session,
+            inbound.channel,
+            inbound.user_id,
+            flow=turn.state.flow,
+            step=turn.state.step,
+            data=turn.state.data,
+            now=turn.now,
+        )
         return replies, turn.locale, handler
 
     async def _turn(self, session: AsyncSession, inbound: Inbound) -> Turn:

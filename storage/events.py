@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_ignore
@@ -51,3 +51,24 @@ async def pending(
         .limit(limit)
     )
     return list(rows)
+
+
+async def claim(session: AsyncSession, *, channel: str, event_id: str) -> bool:
+    """Lock a stored, unprocessed event for processing; False if done or unknown."""
+    row = await session.scalar(
+        select(ProcessedEvent.id)
+        .where(
+            ProcessedEvent.channel == channel,
+            ProcessedEvent.event_id == event_id,
+            ProcessedEvent.processed_at.is_(None),
+        )
+        .with_for_update()
+    )
+    return row is not None
+
+
+def select_event(*, channel: str, event_id: str) -> Select[tuple[ProcessedEvent]]:
+    """The query for one stored event."""
+    return select(ProcessedEvent).where(
+        ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
+    )

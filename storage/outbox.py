@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.db import insert_ignore
 from storage.models import OutboxMessage, OutboxStatus
@@ -26,6 +28,31 @@ async def enqueue(
     now: datetime,
 ) -> bool:
     """Add a message unless one with the same idempotency key exists; True when added."""
+    return (
+        await enqueue_id(
+            session,
+            channel=channel,
+            recipient=recipient,
+            locale=locale,
+            payload=payload,
+            key=key,
+            now=now,
+        )
+        is not None
+    )
+
+
+async def enqueue_id(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    locale: str,
+    payload: dict[str, Any],
+    key: str,
+    now: datetime,
+) -> int | None:
+    """Add a message and return its id, or None when the idempotency key exists already."""
     values = {
         "channel": channel,
         "recipient": recipient,
@@ -38,20 +65,59 @@ async def enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    result = await session.execute(insert_ignore(session, OutboxMessage, values))
-    return bool(result.rowcount)
+    result = await session.execute(
+        insert_ignore(session, OutboxMessage, values).returning(OutboxMessage.id)
+    )
+    return result.scalar_one_or_none()
 
 
-async def due(session: AsyncSession, *, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Pending messages whose time has come, oldest first, locked against other workers."""
-    rows = await session.scalars(
+async def due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int = 100,
+    ids: Sequence[int] | None = None,
+    channels: Sequence[str] | None = None,
+    recipient: str | None = None,
+) -> list[OutboxMessage]:
+    """Pending messages whose time has come, in creation order, locked against other workers.
+
+    A message waits while an older one to the same recipient is still pending, so each chat
+    receives its messages in order even across retries.
+    """
+    older = aliased(OutboxMessage)
+    # Older messages that are due come earlier in this same batch; only those still backing
+    # off (or, when picking by id, any older one) hold a message back.
+    blocking = older.next_attempt_at > now if ids is None else older.id.is_not(None)
+    waiting_behind = (
+        select(older.id)
+        .where(
+            older.channel == OutboxMessage.channel,
+            older.recipient == OutboxMessage.recipient,
+            older.status == OutboxStatus.PENDING,
+            older.id < OutboxMessage.id,
+            blocking,
+        )
+        .exists()
+    )
+    query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            ~waiting_behind,
+        )
+        .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(rows)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(ids)))
+    if channels is not None:
+        query = query.where(OutboxMessage.channel.in_(list(channels)))
+    if recipient is not None:
+        query = query.where(OutboxMessage.recipient == recipient)
+    return list(await session.scalars(query))
 
 
 def mark_sent(message: OutboxMessage, now: datetime) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import sys
 from typing import TextIO
 
+from bot.channels.base import Delivery
+from bot.delivery import deliver
 from bot.dispatch import Dispatcher
 from bot.i18n import render
 from handlers.types import Choice, Inbound, Reply
@@ -19,6 +21,20 @@ def render_reply(locale: str, reply: Reply, first_number: int = 1) -> str:
     for number, choice in enumerate(reply.choices, start=first_number):
         lines.append(f"  {number}) {render(locale, choice.label, choice.params)}")
     return "\n".join(lines)
+
+
+class ConsoleSender:
+    """Prints outbox messages (reminders, notifications) addressed to this console user."""
+
+    channel = CHANNEL
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        """Print into the chat's transcript."""
+        self.chat = chat
+
+    async def send(self, delivery: Delivery) -> None:
+        """Show the messages as the bot speaking."""
+        self.chat.show(delivery.locale, delivery.replies)
 
 
 class ConsoleChat:
@@ -38,16 +54,26 @@ class ConsoleChat:
             return Inbound(CHANNEL, self.user, payload=self.choices[int(text) - 1].payload)
         return Inbound(CHANNEL, self.user, text=text)
 
-    async def send(self, line: str) -> list[Reply]:
-        """Run one line through the bot, print the replies, and return them."""
-        outcome = await self.dispatcher.handle(self.to_inbound(line))
+    def show(self, locale: str, replies: list[Reply]) -> None:
+        """Print replies, numbering their choices, which typing a number then picks."""
         shown: list[Choice] = []
-        for reply in outcome.replies:
-            print(f"bot> {render_reply(outcome.locale, reply, len(shown) + 1)}", file=self.out)
+        for reply in replies:
+            print(f"bot> {render_reply(locale, reply, len(shown) + 1)}", file=self.out)
             shown += reply.choices
         if shown:
             self.choices = shown
         self.out.flush()
+
+    async def send(self, line: str) -> list[Reply]:
+        """Run one line through the bot, print the replies and any queued messages."""
+        outcome = await self.dispatcher.handle(self.to_inbound(line))
+        self.show(outcome.locale, outcome.replies)
+        await deliver(
+            self.dispatcher.sessions,
+            {CHANNEL: ConsoleSender(self)},
+            now=self.dispatcher.clock(),
+            recipient=self.user,
+        )
         return outcome.replies
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
