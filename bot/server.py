@@ -1,4 +1,4 @@
-"""`serve`: the web app, the scheduler and each configured channel until interrupted."""
+"""`serve`: the web app, the scheduler, the outbox worker and each configured channel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import signal
 
 from aiohttp import web
 
-from bot.runtime import open_runtime
+from bot.channels.base import Channel
+from bot.delivery import OutboxWorker
+from bot.inbox import Inbox
+from bot.runtime import Runtime, open_runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.web import build_app
@@ -17,26 +20,70 @@ from handlers.jobs import JOBS
 log = logging.getLogger(__name__)
 
 
+def configured_channels(settings: Settings) -> list[Channel]:
+    """The channels whose credentials are set."""
+    channels: list[Channel] = []
+    if settings.telegram_enabled:
+        from bot.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(settings))
+    if settings.line_enabled:
+        from bot.channels.line import LineChannel
+
+        channels.append(LineChannel(settings))
+    return channels
+
+
+class Server:
+    """Everything `serve` runs, startable and stoppable (tests run it in-process)."""
+
+    def __init__(self, runtime: Runtime, channels: list[Channel]) -> None:
+        """Wire the outbox worker, the inbox and the web app around the channels."""
+        self.runtime = runtime
+        self.channels = channels
+        senders = {c.channel: c for c in channels}
+        self.worker = OutboxWorker(runtime.sessions, senders)  # type: ignore[arg-type]
+        self.inbox = Inbox(runtime.dispatcher, senders, self.worker)  # type: ignore[arg-type]
+        self.app = build_app(runtime)
+        for channel in channels:
+            channel.add_routes(self.app, self.inbox)
+        self.runner = web.AppRunner(self.app)
+        self.scheduler = build_scheduler(runtime.sessions, JOBS)
+
+    async def start(self, host: str, port: int) -> None:
+        """Listen, recover unprocessed events, start delivery, jobs and channels."""
+        await self.runner.setup()
+        await web.TCPSite(self.runner, host, port).start()
+        recovered = await self.inbox.recover()
+        if recovered:
+            log.info("recovered %d events stored before a restart", recovered)
+        self.worker.start()
+        self.scheduler.start()
+        for channel in self.channels:
+            await channel.start()
+            log.info("%s channel started", channel.channel)
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what was accepted, and close."""
+        for channel in self.channels:
+            await channel.stop()
+        self.scheduler.shutdown(wait=False)
+        await self.inbox.drain()
+        await self.worker.stop()
+        await self.runner.cleanup()
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""
     async with open_runtime(settings) as runtime:
-        app = build_app(runtime)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        scheduler = build_scheduler(runtime.sessions, JOBS)
-        scheduler.start()
-        for name, enabled in (
-            ("Telegram", settings.telegram_enabled),
-            ("LINE", settings.line_enabled),
-        ):
-            log.info("%s channel: %s", name, "credentials set" if enabled else "not configured")
+        server = Server(runtime, configured_channels(settings))
+        await server.start(settings.host, settings.port)
+        if not server.channels:
+            log.info("no channel credentials set: only /healthz and the scheduler run")
         log.info("serving on http://%s:%d", settings.host, settings.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-        scheduler.shutdown(wait=False)
-        await runner.cleanup()
+        await server.stop()

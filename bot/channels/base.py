@@ -53,3 +53,21 @@ class EventSource(Protocol):
 
     def to_inbound(self, payload: dict[str, Any]) -> tuple[Inbound | None, dict[str, Any]]:
         """Return the inbound and the context the sender needs to answer it."""
+
+
+class Channel(Sender, EventSource, Protocol):
+    """A platform channel: webhook routes, start/stop (webhook setup or polling), send, parse.
+
+    `serve` calls add_routes() before the web app starts, start() once it listens, and stop()
+    at shutdown. Webhook handlers verify the request, store events with inbox.accept(), answer
+    HTTP at once, then call inbox.schedule() to process them in the background.
+    """
+
+    def add_routes(self, app: Any, inbox: Any) -> None:
+        """Register the channel's webhook route(s) on the aiohttp app."""
+
+    async def start(self) -> None:
+        """Begin receiving (register the webhook, or start long polling)."""
+
+    async def stop(self) -> None:
+        """Stop receiving and close HTTP sessions."""
