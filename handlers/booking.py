@@ -133,7 +133,11 @@ async def choose_slot(
         Choice(
             "book-slot",
             f"bk:s:{s.id}:{domain}:{mode}",
-            {"start": s.starts_at.astimezone(tz), "minutes": slots.minutes_of(s)},
+            {
+                "start": s.starts_at.astimezone(tz),
+                "minutes": slots.minutes_of(s),
+                "counselor": s.counselor.display_name,
+            },
         )
         for s in shown
     ]

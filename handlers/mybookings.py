@@ -91,7 +91,11 @@ async def reschedule_slots(
         Choice(
             "book-slot",
             f"my:rs:{booking.id}:{s.id}",
-            {"start": s.starts_at.astimezone(tz), "minutes": slots.minutes_of(s)},
+            {
+                "start": s.starts_at.astimezone(tz),
+                "minutes": slots.minutes_of(s),
+                "counselor": s.counselor.display_name,
+            },
         )
         for s in found[:12]
     ]

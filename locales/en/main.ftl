@@ -104,7 +104,7 @@ book-choose-day = Choose a day:
 book-day = { $day }
 book-more = More
 book-choose-slot = Free times on { $day }:
-book-slot = { $start } ({ $minutes } min)
+book-slot = { $start } ({ $minutes } min, { $counselor })
 book-confirm = Please confirm: { $domain }, { $mode }, { $start }, { $minutes } minutes, using { $hours } hours. Cancel at least { $cutoff } hours before the start and your hours return; after that they are forfeited.{ $note ->
     [1] {" "}Your note for the counselor is attached.
    *[other] {""}

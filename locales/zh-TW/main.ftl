@@ -49,7 +49,7 @@ about-org-line = 公司 24 小時關懷專線：{ $phone }
 about-confidential = 所有諮詢內容均保密，公司不會知道您是否使用或談了什麼。
 
 ## 時數
-hours-summary = 本計畫年度您有 { $granted } 小時：已使用 { $used } 小時、已預約 { $reserved } 小時，尚可預約 { $left } 小時。時數將於 { $resets } 重置。
+hours-summary = 本計畫年度您有 { $granted } 小時：已使用 { $used } 小時、已預約 { $reserved } 小時，尚可預約 { $left } 小時。時數將於 { $resets }重置。
 hours-domain = • { $domain }：已使用 { $used } 小時、已預約 { $reserved } 小時
 
 ## 語言
@@ -104,7 +104,7 @@ book-choose-day = 請選擇日期：
 book-day = { $day }
 book-more = 更多
 book-choose-slot = { $day } 可預約的時段：
-book-slot = { $start }（{ $minutes } 分鐘）
+book-slot = { $start }（{ $minutes } 分鐘，{ $counselor }）
 book-confirm = 請確認：{ $domain }，{ $mode }，{ $start }，共 { $minutes } 分鐘，將使用 { $hours } 小時。於開始前 { $cutoff } 小時以前取消可退回時數，之後取消時數將不退回。{ $note ->
     [1] 已附上給諮詢師的備註。
    *[other] {""}
