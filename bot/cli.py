@@ -1,4 +1,4 @@
-"""The command line: migrate, seed-demo, chat, serve."""
+"""The command line: migrate, seed-demo, chat, serve, and the operator commands."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve GET /healthz and the webhooks of each channel whose credentials "
         "are set, and run the scheduled jobs.",
     )
+    from bot import cli_staff
+
+    cli_staff.add_parsers(commands)
     return parser
 
 
@@ -108,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_seed(settings))
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.user))
+        if args.command in ("invite", "counselors"):
+            from bot import cli_staff
+
+            return asyncio.run(cli_staff.run(args, settings))
         return asyncio.run(_serve(settings))
     except SettingsError as err:
         print(f"eap-bot: configuration error: {err}", file=sys.stderr)

@@ -15,7 +15,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.web import build_app
-from handlers.jobs import JOBS
+from handlers.jobs import build_jobs
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Server:
         for channel in channels:
             channel.add_routes(self.app, self.inbox)
         self.runner = web.AppRunner(self.app)
-        self.scheduler = build_scheduler(runtime.sessions, JOBS)
+        self.scheduler = build_scheduler(runtime.sessions, build_jobs(runtime.dispatcher.key))
 
     async def start(self, host: str, port: int) -> None:
         """Listen, recover unprocessed events, start delivery, jobs and channels."""

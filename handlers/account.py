@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import notify, waitlist
 from handlers.menu import main_choices
 from handlers.onboarding import privacy_notice
 from handlers.types import Choice, Reply, Turn
@@ -58,6 +59,8 @@ async def forget_me(turn: Turn) -> list[Reply]:
         await bookings.cancel(
             turn.session, member=turn.member, booking_id=booking.id, now=turn.now
         )
+        await notify.cancelled(turn.session, turn.pseudonym_key, booking, turn.now)
+        await waitlist.offer_freed_slot(turn.session, booking.slot_id, turn.now)
     await outbox.drop_for_recipient(
         turn.session, channel=turn.inbound.channel, recipient=turn.inbound.user_id
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from handlers import notify
+from handlers.ics import booking_ics
 from handlers.menu import main_choices
 from handlers.types import Choice, Key, Reply, Turn
 from storage import bookings, hours, members, orgs, slots
@@ -65,6 +67,7 @@ async def free(
         now=turn.now,
         max_minutes=await _left(turn, org),
         day=day,
+        member_id=turn.member.id if turn.member else None,
     )
 
 
@@ -107,7 +110,11 @@ async def choose_day(
                 "book-no-slots",
                 domain=Key(f"domain-{domain}"),
                 mode=Key(f"mode-{mode}"),
-                choices=[Choice("book-other-mode", f"bk:d:{domain}"), Choice("menu-back", "m")],
+                choices=[
+                    Choice("book-other-mode", f"bk:d:{domain}"),
+                    Choice("waitlist-join", f"wl:j:{domain}"),
+                    Choice("menu-back", "m"),
+                ],
             )
         ]
     shown = days[page * DAYS_PER_PAGE : (page + 1) * DAYS_PER_PAGE]
@@ -200,6 +207,14 @@ async def confirm_slot(
             *await choose_day(turn, org, domain, mode, 0),
         ]
     turn.state.clear()
+    await notify.new_booking(turn.session, turn.pseudonym_key, booking, turn.now)
+    calendar = booking_ics(
+        uid=f"booking-{booking.id}@eap-bot",
+        start=booking.starts_at,
+        end=booking.ends_at,
+        title=calendar_title(turn.locale),
+        now=turn.now,
+    )
     return [
         Reply(
             "book-confirmed",
@@ -208,9 +223,15 @@ async def confirm_slot(
             domain=Key(f"domain-{domain}"),
             mode=Key(f"mode-{mode}"),
             cutoff=org.cancellation_cutoff_hours,
+            attachment=calendar,
             choices=main_choices(),
         )
     ]
+
+
+def calendar_title(locale: str) -> str:
+    """The neutral calendar title; kept out of the catalogs because it must never say EAP."""
+    return "預約" if locale == "zh-TW" else "Appointment"
 
 
 async def route(turn: Turn) -> list[Reply]:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import staff_jobs
 from handlers.feedback import prompt
 from handlers.types import Key, Reply, to_payload
 from storage import feedback, orgs, outbox
@@ -75,8 +76,20 @@ async def send_feedback_prompts(sessions: async_sessionmaker[AsyncSession], now:
     return sent
 
 
-# name -> (job, interval in seconds)
-JOBS: dict[str, tuple[Job, int]] = {
-    "reminders": (send_reminders, 60),
-    "feedback_prompts": (send_feedback_prompts, 300),
-}
+def build_jobs(key: bytes) -> dict[str, tuple[Job, int]]:
+    """Every scheduled job by name, with its interval in seconds."""
+
+    def keyed(job: Callable[..., Awaitable[int]]) -> Job:
+        async def run(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+            return await job(sessions, now, key)
+
+        return run
+
+    return {
+        "reminders": (send_reminders, 60),
+        "feedback_prompts": (send_feedback_prompts, 300),
+        "counselor_agendas": (keyed(staff_jobs.send_agendas), 300),
+        "session_outcomes": (keyed(staff_jobs.ask_outcomes), 300),
+        "waitlist_holds": (keyed(staff_jobs.rotate_waitlist), 60),
+        "weekly_slots": (keyed(staff_jobs.extend_slots), 3600),
+    }

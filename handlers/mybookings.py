@@ -6,6 +6,7 @@ Payloads: my | my:c:ID | my:cy:ID | my:r:ID[:PAGE] | my:rd:ID:YYYYMMDD | my:rs:I
 
 from __future__ import annotations
 
+from handlers import notify, waitlist
 from handlers.booking import DAYS_PER_PAGE, _day_code, _parse_day, free
 from handlers.menu import main_choices
 from handlers.types import Choice, Key, Reply, Turn
@@ -60,6 +61,8 @@ async def do_cancel(turn: Turn, org: Organisation, booking_id: int) -> list[Repl
     booking, terms = await bookings.cancel(
         turn.session, member=turn.member, booking_id=booking_id, now=turn.now
     )
+    await notify.cancelled(turn.session, turn.pseudonym_key, booking, turn.now)
+    await waitlist.offer_freed_slot(turn.session, booking.slot_id, turn.now)
     key = "cancel-done-late" if terms.late else "cancel-done-free"
     return [Reply(key, **_when(org, booking), choices=main_choices())]
 
@@ -167,5 +170,7 @@ async def route(turn: Turn) -> list[Reply]:
                 Reply(err.message_key, **err.params),
                 *await reschedule_days(turn, org, booking, 0),
             ]
+        await notify.rescheduled(turn.session, turn.pseudonym_key, booking, new, turn.now)
+        await waitlist.offer_freed_slot(turn.session, booking.slot_id, turn.now)
         return [Reply("reschedule-done", **_when(org, new), choices=main_choices())]
     return await list_bookings(turn, org)

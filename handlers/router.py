@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from handlers import account, booking, crisis, feedback, info, menu, mybookings, onboarding
-from handlers.types import Reply, Turn, from_payload
+from handlers import (
+    account,
+    booking,
+    counselor,
+    crisis,
+    feedback,
+    info,
+    menu,
+    mybookings,
+    onboarding,
+    staff,
+    waitlist,
+)
+from handlers.types import Choice, Reply, Turn, from_payload
 from storage.errors import DomainError
 
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
@@ -23,6 +35,8 @@ ROUTES: dict[str, Handler] = {
     "my": mybookings.route,
     "fb": feedback.route,
     "call": crisis.show_number,
+    "wl": waitlist.route,
+    "co": counselor.route,
 }
 COMMANDS = {
     "/start": "start",
@@ -53,6 +67,8 @@ TEXT_STEPS: dict[tuple[str, str], Handler] = {
 # What someone may do before consenting, and after consenting but before linking.
 BEFORE_CONSENT = {"help", "lang", "consent", "call"}
 BEFORE_LINK = BEFORE_CONSENT | {"priv"}
+# Routes of staff (counselor, HR) chats that are not employees.
+STAFF_ROUTES = {"help", "lang", "call", "co", "m", "start"}
 
 
 def _parse(turn: Turn) -> str | None:
@@ -67,14 +83,33 @@ def _parse(turn: Turn) -> str | None:
     return None
 
 
-def not_understood(turn: Turn) -> list[Reply]:
+def not_understood(turn: Turn, fallback: list[Choice] | None = None) -> list[Reply]:
     """Say we did not understand and show the current step's choices again."""
     saved = turn.state.data.get("_choices") or []
     choices = from_payload({"replies": [{"key": "", "choices": saved}]})[0].choices
-    return [Reply("not-understood", choices=choices or menu.main_choices())]
+    return [Reply("not-understood", choices=choices or fallback or menu.main_choices())]
+
+
+async def _staff_route(turn: Turn, name: str) -> list[Reply]:
+    """Counselors and HR users who are not employees: their own menus only."""
+    if name not in STAFF_ROUTES:
+        return (
+            [Reply("error-not-allowed"), *await counselor.show_menu(turn)]
+            if turn.counselor
+            else [Reply("error-not-allowed")]
+        )
+    if name in ("m", "start") and turn.counselor is not None:
+        return await counselor.show_menu(turn)
+    if name in ("m", "start") and turn.hr_user is not None:
+        return [Reply("hr-linked", name=turn.hr_user.display_name)]
+    return await ROUTES[name](turn)
 
 
 async def _start(turn: Turn) -> list[Reply]:
+    if turn.args and staff.looks_like_invite(turn.args[0]):
+        return await staff.redeem(turn, turn.args[0])
+    if turn.counselor is not None and turn.member is None:
+        return await counselor.show_menu(turn)
     if turn.member is None:
         return await onboarding.greet(turn)
     if turn.member.roster_entry_id is None and turn.args:
@@ -86,7 +121,22 @@ async def _start(turn: Turn) -> list[Reply]:
 
 
 async def route(turn: Turn) -> list[Reply]:
-    """Pick and run the handler for this turn, enforcing consent and linking first."""
+    """Pick and run the handler for this turn; a refusal is explained, with the menu."""
+    try:
+        async with turn.session.begin_nested():  # a refusal leaves nothing half-written
+            return await _route(turn)
+    except DomainError as err:  # e.g. someone else's booking id, or left the organisation
+        turn.state.clear()
+        if turn.member is None and turn.counselor is not None:
+            return [Reply(err.message_key, **err.params), *await counselor.show_menu(turn)]
+        return [
+            Reply(err.message_key, **err.params),
+            Reply("menu-main", choices=menu.main_choices()),
+        ]
+
+
+async def _route(turn: Turn) -> list[Reply]:
+    """Pick the handler for this turn, enforcing consent and linking first."""
     name = _parse(turn)
     if name == "start":
         return await _start(turn)
@@ -94,6 +144,10 @@ async def route(turn: Turn) -> list[Reply]:
         text_step = TEXT_STEPS.get((turn.state.flow, turn.state.step))
         if text_step is not None and turn.text:
             return await text_step(turn)
+        if staff.looks_like_invite(turn.text):
+            return await staff.redeem(turn, turn.text)
+        if turn.member is None and turn.counselor is not None:
+            return not_understood(turn, counselor.menu_choices())
         if turn.member is None:
             return await onboarding.greet(turn)
         if turn.member.roster_entry_id is None:
@@ -101,15 +155,10 @@ async def route(turn: Turn) -> list[Reply]:
         return not_understood(turn)
     if name not in ROUTES:
         return not_understood(turn)
+    if turn.member is None and (turn.counselor or turn.hr_user):
+        return await _staff_route(turn, name)
     if turn.member is None and name not in BEFORE_CONSENT:
         return await onboarding.greet(turn)
     if turn.member is not None and turn.member.roster_entry_id is None and name not in BEFORE_LINK:
         return await onboarding.ask_to_link(turn)
-    try:
-        return await ROUTES[name](turn)
-    except DomainError as err:  # e.g. someone else's booking id, or left the organisation
-        turn.state.clear()
-        return [
-            Reply(err.message_key, **err.params),
-            Reply("menu-main", choices=menu.main_choices()),
-        ]
+    return await ROUTES[name](turn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -150,7 +151,7 @@ def _decode(value: Any) -> Any:
 
 
 def to_payload(replies: list[Reply]) -> dict[str, Any]:
-    """Replies as JSON-safe data, for the outbox (attachments are not stored)."""
+    """Replies as JSON-safe data, for the outbox (attachments as base64)."""
     return {
         "replies": [
             {
@@ -164,10 +165,24 @@ def to_payload(replies: list[Reply]) -> dict[str, Any]:
                     }
                     for c in r.choices
                 ],
+                "attachment": _encode_attachment(r.attachment),
             }
             for r in replies
         ]
     }
+
+
+def _encode_attachment(attachment: Attachment | None) -> dict[str, str] | None:
+    if attachment is None:
+        return None
+    content = base64.b64encode(attachment.content).decode()
+    return {"filename": attachment.filename, "mime_type": attachment.mime_type, "content": content}
+
+
+def _decode_attachment(data: dict[str, str] | None) -> Attachment | None:
+    if not data:
+        return None
+    return Attachment(data["filename"], data["mime_type"], base64.b64decode(data["content"]))
 
 
 def from_payload(payload: dict[str, Any]) -> list[Reply]:
@@ -179,6 +194,7 @@ def from_payload(payload: dict[str, Any]) -> list[Reply]:
                 Choice(c["label"], c["payload"], {k: _decode(v) for k, v in c["params"].items()})
                 for c in item.get("choices", [])
             ],
+            attachment=_decode_attachment(item.get("attachment")),
             **{k: _decode(v) for k, v in item.get("params", {}).items()},
         )
         for item in payload.get("replies", [])

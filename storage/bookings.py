@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import hours, members, orgs
+from storage import crisis, hours, members, orgs, waitlist
 from storage.errors import (
     BookingNotActive,
     NoHoursLeft,
@@ -30,7 +30,7 @@ from storage.models import (
     Organisation,
     Slot,
 )
-from storage.slots import booking_window, counselor_can_take, minutes_of
+from storage.slots import at_cap, booking_window, counselor_can_take, day_load, minutes_of
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,11 @@ async def book(
         raise SlotUnavailable()
     if await session.scalar(select(Booking.id).where(Booking.active_slot_id == slot.id)):
         raise SlotTaken()
+    if slot.id in await waitlist.held_for_others(session, member_id=member.id, now=now):
+        raise SlotTaken()
+    load = await day_load(session, org, [counselor.id]) if counselor.daily_cap else {}
+    if at_cap(counselor, load, orgs.local_date(org, slot.starts_at)):
+        raise SlotUnavailable()
     minutes = minutes_of(slot)
     on = orgs.local_date(org, slot.starts_at)
     balance = await hours.balance(session, org=org, member=member, on=on, now=now)
@@ -120,6 +125,7 @@ async def book(
         ends_at=slot.ends_at,
         status=BookingStatus.BOOKED,
         note=note or None,
+        crisis_flag=await crisis.recent(session, member_id=member.id, now=now),
         created_at=now,
         updated_at=now,
     )
@@ -130,6 +136,7 @@ async def book(
     except IntegrityError:
         raise SlotTaken() from None
     session.add(_event(booking, BookingStatus.BOOKED, "member", now))
+    await waitlist.close_for(session, member_id=member.id, domain=domain, now=now)
     await hours.add_entry(
         session,
         org=org,
@@ -270,6 +277,21 @@ async def reschedule(
         now=now,
     )
     return new
+
+
+async def end_by_provider(session: AsyncSession, booking: Booking, *, now: datetime) -> Booking:
+    """The counselor declined: free the slot and return all hours to the employee."""
+    org = await orgs.by_id(session, booking.organisation_id)
+    await _release(
+        session,
+        org,
+        booking,
+        status=BookingStatus.DECLINED,
+        consume=False,
+        actor="counselor",
+        now=now,
+    )
+    return booking
 
 
 async def complete(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, BookingStatus, CrisisEvent, Member
@@ -39,3 +39,16 @@ async def record(
         await session.execute(
             update(Booking).where(Booking.id == next_id).values(crisis_flag=True)
         )
+
+
+FLAG_WINDOW = timedelta(days=30)
+
+
+async def recent(session: AsyncSession, *, member_id: int, now: datetime) -> bool:
+    """Whether the member hit the crisis screen in the last 30 days (flags a new booking)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(CrisisEvent)
+        .where(CrisisEvent.member_id == member_id, CrisisEvent.occurred_at > now - FLAG_WINDOW)
+    )
+    return bool(count)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
-from storage import orgs
-from storage.models import Booking, Counselor, Organisation, Slot
+from storage import orgs, waitlist
+from storage.models import Booking, BookingStatus, Counselor, Organisation, Slot
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ async def free_slots(
     now: datetime,
     max_minutes: int,
     day: date | None = None,
+    member_id: int | None = None,
 ) -> list[Slot]:
     """Free, unblocked slots of licensed counselors offering domain and mode, soonest first."""
     window = booking_window(org, now)
@@ -77,13 +78,43 @@ async def free_slots(
             Slot.starts_at >= local_start, Slot.starts_at < local_start + timedelta(days=1)
         )
     slots = (await session.scalars(query)).unique().all()
+    load = await day_load(session, org, [s.counselor_id for s in slots if s.counselor.daily_cap])
+    held = await waitlist.held_for_others(session, member_id=member_id, now=now)
     return [
         s
         for s in slots
-        if s.counselor.offers(domain, mode)
+        if s.id not in held
+        and s.counselor.offers(domain, mode)
         and counselor_can_take(s.counselor, s, org)
         and minutes_of(s) <= max_minutes
+        and not at_cap(s.counselor, load, orgs.local_date(org, s.starts_at))
     ]
+
+
+def at_cap(counselor: Counselor, load: dict[tuple[int, date], int], day: date) -> bool:
+    """Whether the counselor's daily cap is reached on that local day."""
+    cap = counselor.daily_cap
+    return cap is not None and load.get((counselor.id, day), 0) >= cap
+
+
+async def day_load(
+    session: AsyncSession, org: Organisation, counselor_ids: list[int]
+) -> dict[tuple[int, date], int]:
+    """Upcoming booked or held sessions per (counselor, local day), for daily caps."""
+    if not counselor_ids:
+        return {}
+    rows = await session.execute(
+        select(Booking.counselor_id, Booking.starts_at).where(
+            Booking.counselor_id.in_(set(counselor_ids)),
+            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.HELD)),
+            Booking.starts_at >= datetime.now(UTC) - timedelta(days=1),
+        )
+    )
+    load: dict[tuple[int, date], int] = {}
+    for counselor_id, starts_at in rows:
+        key = (counselor_id, orgs.local_date(org, starts_at))
+        load[key] = load.get(key, 0) + 1
+    return load
 
 
 def days_of(org: Organisation, slots: list[Slot]) -> list[date]:

@@ -40,7 +40,7 @@ def variables(node: ast.BaseNode) -> set[str]:
 
 def sample(name: str) -> object:
     """A plausible value for a variable, by name."""
-    if name in ("start", "new_start", "end", "when"):
+    if name in ("start", "new_start", "old_start", "end", "when"):
         return datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
     if name in ("resets", "until", "day"):
         return date(2027, 1, 1)

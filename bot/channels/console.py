@@ -18,6 +18,11 @@ CHANNEL = "console"
 def render_reply(locale: str, reply: Reply, first_number: int = 1) -> str:
     """A reply as plain text, its choices numbered from first_number."""
     lines = [render(locale, reply.key, reply.params)]
+    if reply.attachment is not None:
+        size = len(reply.attachment.content)
+        lines.append(
+            f"  [{reply.attachment.filename}, {reply.attachment.mime_type}, {size} bytes]"
+        )
     for number, choice in enumerate(reply.choices, start=first_number):
         lines.append(f"  {number}) {render(locale, choice.label, choice.params)}")
     return "\n".join(lines)

@@ -157,3 +157,78 @@ feedback-thanks = Thank you for your feedback!
 ## Reminders
 reminder-24h = Reminder: { $domain } ({ $mode }) tomorrow at { $start }. To cancel or reschedule, use "My bookings".
 reminder-1h = Reminder: { $domain } ({ $mode }) at { $start } starts within the hour.
+
+## Counselors
+counselor-linked = You're linked. Welcome! Booking notifications will arrive here.
+counselor-menu = Hello { $name }, what would you like to do?
+counselor-agenda = Today's agenda
+counselor-upcoming = Upcoming bookings
+counselor-add-slot = Add a slot
+counselor-block-slot = Block a slot
+counselor-licence-expired = Your licence expired on { $until }, so employees cannot book you. Please update your licence details with the operator.
+counselor-view = View
+counselor-next-day = Next day
+counselor-more = Anything else?
+counselor-agenda-empty = No sessions on { $day }.
+counselor-agenda-title = { $count } sessions on { $day }:
+counselor-agenda-line = • { $start } | { $domain } | { $mode } | client { $client }{ $flag ->
+    [1] {" "}| ⚠ recent crisis screen
+   *[other] {""}
+}
+counselor-booking-line = { $start } | { $domain } | { $mode } | client { $client } | { $status }{ $flag ->
+    [1] {" "}| ⚠ recent crisis screen
+   *[other] {""}
+}
+counselor-booking = Booking: { $start }, { $domain } ({ $mode }), client { $client }, status: { $status }.{ $flag ->
+    [1] {" "}⚠ This client recently hit the crisis screen; please check on their safety first.
+   *[other] {""}
+}
+counselor-note = Note from the client: { $note }
+counselor-upcoming-none = No upcoming bookings.
+counselor-held = Held
+counselor-no-show = No-show
+counselor-decline = Decline this booking
+counselor-decline-confirm = Decline this booking? The client is told, their hours return, and they can pick another time.
+counselor-decline-yes = Yes, decline
+counselor-declined = Declined; the client has been told.
+counselor-decline-too-late = It is too late to decline (within { $hours } hours of the booking). If you cannot hold it, please contact the operator.
+counselor-outcome-too-early = You can record the outcome once the session has ended.
+counselor-outcome-saved = Recorded as held; the client will get the feedback prompt.
+counselor-no-show-saved = Recorded as a no-show.
+counselor-add-day = Add a slot on which day?
+counselor-add-time = At what time on { $day }?
+counselor-hour = { $hour }
+counselor-slot-added = Slot added: { $start } ({ $minutes } min).
+counselor-no-free-slots = You have no free slots to block.
+counselor-block-choose = Which slot should be blocked? (Booked slots cannot be blocked.)
+counselor-slot = { $start }
+counselor-slot-blocked = Slot blocked: { $start }.
+counselor-new-booking = New booking: { $start }, { $domain } ({ $mode }), client { $client }.{ $flag ->
+    [1] {" "}⚠ This client recently hit the crisis screen.
+   *[other] {""}
+}
+counselor-cancelled = Booking cancelled: { $start }, { $domain } ({ $mode }), client { $client }.
+counselor-rescheduled = Booking moved: client { $client }'s { $domain } ({ $mode }) from { $old_start } to { $start }.{ $flag ->
+    [1] {" "}⚠ This client recently hit the crisis screen.
+   *[other] {""}
+}
+counselor-ask-outcome = Did the { $domain } session ({ $mode }) with client { $client } at { $start } take place?
+counselor-ask-outcome-again = A reminder: please record whether the { $domain } session ({ $mode }) with client { $client } at { $start } took place.
+hr-linked = You're linked, { $name }. You will only ever see anonymous totals.
+status-booked = booked
+status-cancelled = cancelled
+status-late_cancelled = cancelled late
+status-declined = declined
+status-held = held
+status-no_show = no-show
+status-rescheduled = rescheduled
+
+## Declines and the waitlist
+booking-declined = Sorry, the counselor can't hold { $domain } on { $start }. Your hours are back. Would you like another time?
+booking-declined-other = See other times
+waitlist-join = Join the waitlist
+waitlist-joined = You're on the waitlist for { $domain }. When a time frees up, you'll be the first to know.
+waitlist-leave = Leave the waitlist
+waitlist-left = You've left the waitlist.
+waitlist-offer = A { $domain } time just opened: { $start }. We'll hold it for you for { $minutes } minutes. Book it?
+waitlist-take = Book this time

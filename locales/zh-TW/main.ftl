@@ -157,3 +157,78 @@ feedback-thanks = 謝謝您的回饋！
 ## 提醒
 reminder-24h = 提醒您：明天 { $start } 有一場{ $domain }（{ $mode }）。如需取消或改期，請到「我的預約」。
 reminder-1h = 提醒您：{ $start } 的{ $domain }（{ $mode }）將在一小時內開始。
+
+## 諮詢師
+counselor-linked = 綁定完成，歡迎加入！之後的預約通知都會送到這裡。
+counselor-menu = { $name } 您好，請選擇：
+counselor-agenda = 今日行程
+counselor-upcoming = 即將進行的預約
+counselor-add-slot = 新增時段
+counselor-block-slot = 關閉時段
+counselor-licence-expired = 您的執照已於 { $until } 到期，員工目前無法預約您。請更新執照資料後洽管理者。
+counselor-view = 查看
+counselor-next-day = 下一天
+counselor-more = 還需要什麼嗎？
+counselor-agenda-empty = { $day } 沒有安排的會談。
+counselor-agenda-title = { $day } 共有 { $count } 場會談：
+counselor-agenda-line = • { $start }｜{ $domain }｜{ $mode }｜個案 { $client }{ $flag ->
+    [1] ｜⚠ 曾觸發危機關懷
+   *[other] {""}
+}
+counselor-booking-line = { $start }｜{ $domain }｜{ $mode }｜個案 { $client }｜{ $status }{ $flag ->
+    [1] ｜⚠ 曾觸發危機關懷
+   *[other] {""}
+}
+counselor-booking = 預約：{ $start }，{ $domain }（{ $mode }），個案 { $client }，狀態：{ $status }。{ $flag ->
+    [1] ⚠ 這位個案近期曾觸發危機關懷，請優先關心其安全。
+   *[other] {""}
+}
+counselor-note = 個案留言：{ $note }
+counselor-upcoming-none = 目前沒有即將進行的預約。
+counselor-held = 已進行
+counselor-no-show = 未出席
+counselor-decline = 婉拒此預約
+counselor-decline-confirm = 確定婉拒嗎？個案會收到通知、時數退回，並可改約其他時段。
+counselor-decline-yes = 確定婉拒
+counselor-declined = 已婉拒，個案已收到通知。
+counselor-decline-too-late = 已超過婉拒期限（預約成立後 { $hours } 小時內）。如無法進行，請聯絡管理者。
+counselor-outcome-too-early = 會談結束後才能登記結果。
+counselor-outcome-saved = 已登記為已進行，個案將收到回饋問卷。
+counselor-no-show-saved = 已登記為未出席。
+counselor-add-day = 要在哪一天新增時段？
+counselor-add-time = { $day } 的哪個時間？
+counselor-hour = { $hour }
+counselor-slot-added = 已新增時段：{ $start }（{ $minutes } 分鐘）。
+counselor-no-free-slots = 目前沒有可關閉的空時段。
+counselor-block-choose = 要關閉哪個時段？（已被預約的時段無法關閉）
+counselor-slot = { $start }
+counselor-slot-blocked = 已關閉時段：{ $start }。
+counselor-new-booking = 新預約：{ $start }，{ $domain }（{ $mode }），個案 { $client }。{ $flag ->
+    [1] ⚠ 這位個案近期曾觸發危機關懷。
+   *[other] {""}
+}
+counselor-cancelled = 預約已取消：{ $start }，{ $domain }（{ $mode }），個案 { $client }。
+counselor-rescheduled = 預約改期：個案 { $client } 的{ $domain }（{ $mode }）由 { $old_start } 改到 { $start }。{ $flag ->
+    [1] ⚠ 這位個案近期曾觸發危機關懷。
+   *[other] {""}
+}
+counselor-ask-outcome = { $start } 與個案 { $client } 的{ $domain }（{ $mode }）有進行嗎？
+counselor-ask-outcome-again = 再次提醒：請登記 { $start } 與個案 { $client } 的{ $domain }（{ $mode }）是否進行。
+hr-linked = 綁定完成，{ $name }。您只會看到匿名的統計資料。
+status-booked = 已預約
+status-cancelled = 已取消
+status-late_cancelled = 逾期取消
+status-declined = 已婉拒
+status-held = 已進行
+status-no_show = 未出席
+status-rescheduled = 已改期
+
+## 婉拒與候補
+booking-declined = 很抱歉，諮詢師無法在 { $start } 進行{ $domain }，您的時數已退回。要改約其他時段嗎？
+booking-declined-other = 看看其他時段
+waitlist-join = 加入候補
+waitlist-joined = 已加入{ $domain }的候補名單。一有空出的時段，我們會先通知您。
+waitlist-leave = 退出候補
+waitlist-left = 已退出候補名單。
+waitlist-offer = 有空出的{ $domain }時段：{ $start }。我們會為您保留 { $minutes } 分鐘，要預約嗎？
+waitlist-take = 預約這個時段

@@ -1,0 +1,322 @@
+"""Counselors: linking, notifications, agenda, outcomes, declining, slots, waitlist, roles."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from handlers.jobs import send_feedback_prompts
+from handlers.staff_jobs import ask_outcomes, rotate_waitlist, send_agendas
+from handlers.types import Key, from_payload
+from storage import orgs, staff
+from storage.db import unit_of_work
+from storage.models import Booking, BookingStatus, Counselor, OutboxMessage, Slot
+from tests.conftest import TEST_KEY
+from tests.helpers import Chat
+from tests.test_dialog_booking import book_first
+from tests.test_dialog_onboarding import link, seed_demo
+
+KEY = TEST_KEY.encode()
+
+
+async def invite_counselor(sessions, clock, name: str = "王心怡") -> str:
+    """A fresh invite code for a demo counselor."""
+    async with unit_of_work(sessions) as session:
+        counselor = await session.scalar(select(Counselor).where(Counselor.display_name == name))
+        org = await orgs.by_id(session, counselor.organisation_id)
+        return await staff.issue_invite(session, org=org, now=clock(), counselor=counselor)
+
+
+async def linked_counselor(
+    dispatcher, sessions, clock, user: str = "dr-wang", name: str = "王心怡"
+) -> Chat:
+    chat = Chat(dispatcher, user)
+    code = await invite_counselor(sessions, clock, name)
+    await chat.say(code.lower())
+    assert chat.keys == ["counselor-linked", "counselor-menu"]
+    return chat
+
+
+async def messages_to(sessions, recipient: str) -> list[list]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient == recipient)
+            .order_by(OutboxMessage.id)
+        )
+        return [from_payload(r.payload) for r in rows]
+
+
+async def first_booking(sessions) -> Booking:
+    async with sessions() as session:
+        return await session.scalar(select(Booking).order_by(Booking.id))
+
+
+async def test_invite_links_once_and_expires(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    code = await invite_counselor(sessions, clock)
+    first = Chat(dispatcher, "c1")
+    await first.say(f"/start {code}")
+    assert first.keys == ["counselor-linked", "counselor-menu"]
+    second = Chat(dispatcher, "c2")
+    await second.say(code)
+    assert second.keys == ["invite-invalid"]
+    late = await invite_counselor(sessions, clock, "林志明")
+    clock.advance(days=8)
+    await second.say(late)
+    assert second.keys == ["invite-invalid"]
+
+
+async def test_new_booking_notifies_the_counselor_with_alias_note_and_flag(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await employee.say("I want to die")
+    params = await book_first(employee, note="work stress")
+    assert employee.replies[0].attachment.filename == "appointment.ics"
+    ics = employee.replies[0].attachment.content.decode()
+    assert "SUMMARY:預約" in ics and "EAP" not in ics and "心理" not in ics
+    [notice] = await messages_to(sessions, "dr-wang")
+    assert [r.key for r in notice] == ["counselor-new-booking", "counselor-note"]
+    assert notice[0].params["start"] == params["start"]
+    assert notice[0].params["domain"] == Key("domain-psychology")
+    assert notice[0].params["flag"] == 1
+    assert notice[0].params["client"].startswith("C-")
+    assert notice[1].params == {"note": "work stress"}
+    assert "emp" not in str(notice) and "E0002" not in str(notice)
+    await counselor.tap("co:up")
+    assert counselor.keys == ["counselor-booking-line", "counselor-more"]
+    assert counselor.replies[0].params["client"] == notice[0].params["client"]
+
+
+async def test_alias_is_stable_per_counselor_and_differs_between_counselors() -> None:
+    from storage.counselors import client_alias
+
+    assert client_alias(KEY, 1, "p") == client_alias(KEY, 1, "p")
+    assert client_alias(KEY, 1, "p") != client_alias(KEY, 2, "p")
+    assert client_alias(KEY, 1, "p") != client_alias(KEY, 1, "q")
+
+
+async def test_decline_within_window_returns_hours_and_offers_other_slots(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await book_first(employee)
+    booking = await first_booking(sessions)
+    await counselor.tap(f"co:dec:{booking.id}")
+    assert counselor.keys == ["counselor-decline-confirm"]
+    await counselor.choose("counselor-decline-yes")
+    assert counselor.keys == ["counselor-declined", "counselor-menu"]
+    [told] = await messages_to(sessions, "emp")
+    assert told[0].key == "booking-declined"
+    assert told[0].choices[0].payload == "bk:m:psychology:video"
+    await employee.tap("hrs")
+    assert employee.replies[0].params["left"] == 8
+
+
+async def test_decline_after_the_window_is_refused(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await book_first(employee)
+    booking = await first_booking(sessions)
+    clock.advance(hours=13)
+    await counselor.tap(f"co:decy:{booking.id}")
+    assert counselor.keys == ["counselor-decline-too-late", "counselor-menu"]
+    assert counselor.replies[0].params == {"hours": 12}
+
+
+async def test_counselor_a_cannot_see_or_change_counselor_b_bookings(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    other = await linked_counselor(dispatcher, sessions, clock, "dr-lin", "林志明")
+    await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await book_first(employee)
+    booking = await first_booking(sessions)
+    async with sessions() as session:
+        owner = await session.get(Counselor, booking.counselor_id)
+    assert owner.display_name == "王心怡"
+    for payload in (f"co:b:{booking.id}", f"co:decy:{booking.id}", f"co:held:{booking.id}"):
+        await other.tap(payload)
+        assert other.keys[0] == "error-not-found", payload
+    await other.tap("co:up")
+    assert other.keys == ["counselor-upcoming-none"]
+    assert (await first_booking(sessions)).status == BookingStatus.BOOKED
+
+
+async def test_employees_cannot_use_counselor_commands(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await book_first(employee)
+    booking = await first_booking(sessions)
+    for payload in ("co", "co:up", f"co:held:{booking.id}", f"co:decy:{booking.id}"):
+        await employee.tap(payload)
+        assert employee.keys[0] == "error-not-allowed", payload
+    assert (await first_booking(sessions)).status == BookingStatus.BOOKED
+
+
+async def test_counselors_cannot_use_employee_commands(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    for payload in ("bk", "hrs", "my", "fb"):
+        await counselor.tap(payload)
+        assert counselor.keys[:2] == ["error-not-allowed", "counselor-menu"], payload
+
+
+async def test_outcomes_held_then_feedback_and_no_show_by_policy(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    params = await book_first(employee)
+    booking = await first_booking(sessions)
+    await counselor.tap(f"co:held:{booking.id}")
+    assert counselor.keys[0] == "counselor-outcome-too-early"
+    clock.now = params["start"] + timedelta(minutes=61)
+    assert await ask_outcomes(sessions, clock(), KEY) == 1
+    assert await ask_outcomes(sessions, clock(), KEY) == 0
+    clock.advance(hours=2)
+    assert await ask_outcomes(sessions, clock(), KEY) == 1
+    asked = [m[0].key for m in await messages_to(sessions, "dr-wang")]
+    assert asked[-2:] == ["counselor-ask-outcome", "counselor-ask-outcome-again"]
+    await counselor.tap(f"co:held:{booking.id}")
+    assert counselor.keys == ["counselor-outcome-saved"]
+    assert await send_feedback_prompts(sessions, clock()) == 1
+    await employee.tap("hrs")
+    assert (employee.replies[0].params["used"], employee.replies[0].params["left"]) == (1, 7)
+
+
+async def test_daily_agenda_once_after_eight(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    params = await book_first(employee)
+    local = params["start"]
+    clock.now = local.replace(hour=7, minute=59) - timedelta(seconds=0)
+    assert await send_agendas(sessions, clock(), KEY) == 0
+    clock.now = local.replace(hour=8, minute=0)
+    assert await send_agendas(sessions, clock(), KEY) == 1
+    assert await send_agendas(sessions, clock(), KEY) == 0
+    agenda = (await messages_to(sessions, "dr-wang"))[-1]
+    assert agenda[0].key == "counselor-agenda-title" and agenda[0].params["count"] == 1
+    assert agenda[1].key == "counselor-agenda-line"
+    assert agenda[1].params["start"] == params["start"]
+
+
+async def test_expired_licence_hides_slots_and_counselor_is_told(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    async with unit_of_work(sessions) as session:
+        row = await session.scalar(select(Counselor).where(Counselor.display_name == "王心怡"))
+        row.licence_expires_on = date(2026, 11, 1)
+        wang_slots = {
+            s.id for s in await session.scalars(select(Slot).where(Slot.counselor_id == row.id))
+        }
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await employee.tap("bk:m:psychology:in_person")
+    assert employee.keys == ["book-no-slots"]
+    await employee.tap("bk:m:psychology:video")
+    await employee.choose("book-day")
+    offered = {
+        int(c.payload.split(":")[2])
+        for c in employee.replies[0].choices
+        if c.payload.startswith("bk:s:")
+    }
+    assert offered and offered.isdisjoint(wang_slots)
+    await counselor.say("menu")
+    assert counselor.keys == ["counselor-licence-expired", "counselor-menu"]
+    assert counselor.replies[0].params == {"until": date(2026, 11, 1)}
+
+
+async def test_add_and_block_slots_never_touch_booked_ones(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    await counselor.tap("co:add")
+    day = counselor.replies[0].choices[2].params["day"]
+    await counselor.choose("book-day", 2)
+    assert counselor.keys == ["counselor-add-time"]
+    await counselor.tap(f"co:at:{day:%Y%m%d}:1930")
+    assert counselor.keys == ["counselor-slot-added"]
+    assert counselor.replies[0].params["start"].hour == 19
+    await counselor.tap(f"co:at:{day:%Y%m%d}:1930")
+    assert counselor.keys[0] == "book-slot-unavailable"
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await book_first(employee)
+    booking = await first_booking(sessions)
+    await counselor.tap(f"co:bs:{booking.slot_id}")
+    assert counselor.keys[0] == "book-slot-taken"
+    await counselor.tap("co:blk")
+    target = counselor.replies[0].choices[0].payload
+    await counselor.tap(target)
+    assert counselor.keys == ["counselor-slot-blocked"]
+    async with sessions() as session:
+        assert (await session.get(Slot, int(target.split(":")[2]))).blocked is True
+        assert (await session.get(Slot, booking.slot_id)).blocked is False
+
+
+async def test_freed_slot_goes_to_the_first_on_the_waitlist_then_moves_on(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    async with unit_of_work(sessions) as session:
+        for counselor in await session.scalars(select(Counselor)):
+            if counselor.domains == "nutrition":
+                counselor.modes = "video"
+        for slot in await session.scalars(
+            select(Slot).join(Counselor).where(Counselor.domains == "nutrition")
+        ):
+            slot.blocked = True
+        keep = await session.scalar(
+            select(Slot)
+            .join(Counselor)
+            .where(Counselor.domains == "nutrition", Slot.starts_at > clock() + timedelta(days=2))
+            .order_by(Slot.starts_at)
+        )
+        keep.blocked = False
+    holder, first, second = (Chat(dispatcher, n) for n in ("holder", "first", "second"))
+    for chat, number in ((holder, "E0002"), (first, "E0003"), (second, "E0004")):
+        await link(chat, number)
+    await holder.tap("bk:m:nutrition:video")
+    await holder.choose("book-day")
+    await holder.choose("book-slot")
+    await holder.choose("book-confirm-yes")
+    for chat in (first, second):
+        await chat.tap("bk:m:nutrition:video")
+        assert chat.keys == ["book-no-slots"]
+        await chat.choose("waitlist-join")
+        assert chat.keys == ["waitlist-joined"]
+        clock.advance(seconds=1)
+    await holder.tap("my")
+    await holder.choose("my-cancel")
+    await holder.choose("cancel-yes")
+    [offer] = await messages_to(sessions, "first")
+    assert offer[0].key == "waitlist-offer" and offer[0].params["minutes"] == 30
+    assert await messages_to(sessions, "second") == []
+    await second.tap(offer[0].choices[0].payload)
+    assert second.keys == ["book-slot-unavailable", "book-no-slots"]
+    clock.advance(minutes=31)
+    assert await rotate_waitlist(sessions, clock(), KEY) == 1
+    [offer_two] = await messages_to(sessions, "second")
+    assert offer_two[0].choices[0].payload == offer[0].choices[0].payload
+    await second.tap(offer_two[0].choices[0].payload)
+    await second.choose("book-confirm-yes")
+    assert second.keys == ["book-confirmed"]
