@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from handlers import notify, waitlist
+from handlers import notify, series, waitlist
 from handlers.types import Choice, Key, Reply, Turn
 from storage import counselors, orgs
 from storage.models import Booking, BookingStatus, Counselor, Organisation
@@ -108,6 +108,11 @@ async def details(turn: Turn, booking_id: int) -> list[Reply]:
         ]
     elif booking.status == BookingStatus.BOOKED:
         choices.append(Choice("counselor-decline", f"co:dec:{booking.id}"))
+    if booking.member_id is not None and booking.status in (
+        BookingStatus.BOOKED,
+        BookingStatus.HELD,
+    ):
+        choices.append(Choice("counselor-offer-series", f"co:ser:{booking.id}"))
     replies = [Reply("counselor-booking", status=Key(f"status-{booking.status}"), **params)]
     if booking.note:
         replies.append(Reply("counselor-note", note=booking.note))
@@ -245,4 +250,8 @@ async def route(turn: Turn) -> list[Reply]:
             return await outcome(turn, number, held=step == "held")
         if step == "bs":
             return await block_slot(turn, number)
+        if step == "ser":
+            return await series.choose(turn, number)
+        if step == "sero" and len(rest) == 3 and rest[1].isdigit() and rest[2].isdigit():
+            return await series.offer(turn, number, int(rest[1]), int(rest[2]))
     return await show_menu(turn)

@@ -14,6 +14,7 @@ from handlers import (
     menu,
     mybookings,
     onboarding,
+    series,
     staff,
     waitlist,
 )
@@ -37,6 +38,7 @@ ROUTES: dict[str, Handler] = {
     "call": crisis.show_number,
     "wl": waitlist.route,
     "co": counselor.route,
+    "ser": series.route,
 }
 COMMANDS = {
     "/start": "start",

@@ -78,6 +78,7 @@ async def book(
     now: datetime,
     note: str | None = None,
     credit_booking: Booking | None = None,
+    series_id: int | None = None,
 ) -> Booking:
     """Reserve the hours and take the slot, or raise why not; never half-done."""
     await members.require_active(session, member)
@@ -93,7 +94,8 @@ async def book(
         or domain not in org.enabled_domains.split(",")
         or not counselor.offers(domain, mode)
         or not counselor_can_take(counselor, slot, org)
-        or not window.earliest <= slot.starts_at <= window.latest
+        or slot.starts_at < window.earliest
+        or (series_id is None and slot.starts_at > window.latest)
     ):
         raise SlotUnavailable()
     if await session.scalar(select(Booking.id).where(Booking.active_slot_id == slot.id)):
@@ -126,6 +128,7 @@ async def book(
         status=BookingStatus.BOOKED,
         note=note or None,
         crisis_flag=await crisis.recent(session, member_id=member.id, now=now),
+        series_id=series_id,
         created_at=now,
         updated_at=now,
     )

@@ -351,6 +351,9 @@ class BookingSeries(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     counselor_id: Mapped[int] = mapped_column(ForeignKey("counselor.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    anchor_booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking.id", use_alter=True)
+    )
     interval_weeks: Mapped[int] = mapped_column(SmallInteger)
     occurrences: Mapped[int] = mapped_column(SmallInteger)
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)

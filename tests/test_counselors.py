@@ -320,3 +320,60 @@ async def test_freed_slot_goes_to_the_first_on_the_waitlist_then_moves_on(
     await second.tap(offer_two[0].choices[0].payload)
     await second.choose("book-confirm-yes")
     assert second.keys == ["book-confirmed"]
+
+
+async def test_weekly_series_books_what_slots_and_hours_allow(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    params = await book_first(employee)
+    booking = await first_booking(sessions)
+    async with unit_of_work(sessions) as session:
+        start = booking.starts_at + timedelta(weeks=2)
+        session.add(
+            Slot(
+                counselor_id=booking.counselor_id,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                blocked=True,
+            )
+        )
+    await counselor.tap(f"co:b:{booking.id}")
+    await counselor.choose("counselor-offer-series")
+    assert counselor.keys == ["series-choose"]
+    await counselor.tap(f"co:sero:{booking.id}:1:8")
+    assert counselor.keys == ["series-offered"]
+    [offer] = await messages_to(sessions, "emp")
+    assert offer[0].key == "series-offer"
+    assert (offer[0].params["weeks"], offer[0].params["count"]) == (1, 8)
+    await employee.tap(offer[0].choices[0].payload)
+    assert employee.keys[0] == "series-result"
+    # Week 2 is blocked; weeks 6-8 fall in the next plan year (from 1 January), with new hours.
+    assert employee.replies[0].params == {"booked": 7, "total": 8}
+    skipped = {
+        r.params["start"]: r.params["reason"]
+        for r in employee.replies
+        if r.key == "series-skipped-line"
+    }
+    assert skipped == {params["start"] + timedelta(weeks=2): Key("book-slot-unavailable")}
+    await employee.tap("hrs")
+    assert employee.replies[0].params["left"] == 8 - 1 - 4
+    await employee.tap(offer[0].choices[0].payload)
+    assert employee.keys[0] == "series-closed"
+    notices = [m[0].key for m in await messages_to(sessions, "dr-wang")]
+    assert notices.count("counselor-new-booking") == 1 + 7
+
+
+async def test_someone_else_cannot_confirm_a_series(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee, other = Chat(dispatcher, "emp"), Chat(dispatcher, "other")
+    await link(employee)
+    await link(other, "E0005")
+    await book_first(employee)
+    booking = await first_booking(sessions)
+    await counselor.tap(f"co:sero:{booking.id}:2:4")
+    [offer] = await messages_to(sessions, "emp")
+    await other.tap(offer[0].choices[0].payload)
+    assert other.keys[0] == "error-not-found"

@@ -232,3 +232,23 @@ waitlist-leave = Leave the waitlist
 waitlist-left = You've left the waitlist.
 waitlist-offer = A { $domain } time just opened: { $start }. We'll hold it for you for { $minutes } minutes. Book it?
 waitlist-take = Book this time
+
+## Recurring sessions
+counselor-offer-series = Offer a series
+series-choose = How often, and how many sessions? (Each is booked only if the slot and the client's hours allow; the client confirms once.)
+series-option = { $weeks ->
+    [1] Weekly
+   *[other] Every { $weeks } weeks
+}, { $count } sessions
+series-offered = The series ({ $count } sessions) was offered to the client; you'll be notified of each booking.
+series-offer = Your counselor suggests { $count } more { $domain } sessions after { $start }, { $weeks ->
+    [1] every week
+   *[other] every { $weeks } weeks
+} at the same time. Confirm once and we'll book what the slots and your hours allow.
+series-accept = Confirm
+series-decline = Not now
+series-declined = OK, nothing was booked.
+series-closed = This series offer was already confirmed or is no longer valid.
+series-result = Booked { $booked } of { $total } sessions:
+series-booked-line = ✓ { $start }
+series-skipped-line = ✗ { $start }: { $reason }

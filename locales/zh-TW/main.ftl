@@ -232,3 +232,23 @@ waitlist-leave = 退出候補
 waitlist-left = 已退出候補名單。
 waitlist-offer = 有空出的{ $domain }時段：{ $start }。我們會為您保留 { $minutes } 分鐘，要預約嗎？
 waitlist-take = 預約這個時段
+
+## 固定會談
+counselor-offer-series = 安排固定會談
+series-choose = 要為這位個案安排多久一次、共幾次？（每次是否能預約，依時段與時數而定，個案確認一次即可）
+series-option = { $weeks ->
+    [1] 每週
+   *[other] 每 { $weeks } 週
+}一次，共 { $count } 次
+series-offered = 已將固定會談（{ $count } 次）的邀請傳給個案，確認後會通知您。
+series-offer = 您的諮詢師建議在 { $start } 之後，{ $weeks ->
+    [1] 每週
+   *[other] 每 { $weeks } 週
+}同一時間再進行 { $count } 次{ $domain }。確認一次即可，我們會依時段與剩餘時數為您預約。
+series-accept = 確認預約
+series-decline = 先不要
+series-declined = 好的，沒有預約任何時段。
+series-closed = 這個固定會談邀請已確認過或已失效。
+series-result = 已預約 { $booked } 次（共 { $total } 次）：
+series-booked-line = ✓ { $start }
+series-skipped-line = ✗ { $start }：{ $reason }

@@ -1,0 +1,106 @@
+"""Operator commands: invite counselors and HR, list counselors, availability, slot import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_console import run_cli
+
+
+def prepared(tmp_path: Path) -> Path:
+    db = tmp_path / "eap.db"
+    assert run_cli(["migrate"], db).returncode == 0
+    assert run_cli(["seed-demo"], db).returncode == 0
+    return db
+
+
+def test_invite_counselor_then_link_in_the_chat_and_list(tmp_path: Path) -> None:
+    db = prepared(tmp_path)
+    result = run_cli(
+        [
+            "invite",
+            "counselor",
+            "--org",
+            "demo",
+            "--name",
+            "Dr Lee",
+            "--domains",
+            "psychology,legal",
+            "--modes",
+            "video",
+            "--licence",
+            "L-1",
+            "--licence-expires",
+            "2030-01-31",
+        ],
+        db,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    code = result.stdout.split(": ")[1].split()[0]
+    chat = run_cli(["chat", "--user", "lee"], db, stdin=f"{code}\n")
+    assert "綁定完成，歡迎加入" in chat.stdout
+    listing = run_cli(["counselors", "list", "--org", "DEMO"], db)
+    line = next(x for x in listing.stdout.splitlines() if "Dr Lee" in x)
+    assert "psychology,legal" in line and line.rstrip().endswith("yes")
+
+
+def test_invite_rejects_bad_input_clearly(tmp_path: Path) -> None:
+    db = prepared(tmp_path)
+    bad = run_cli(
+        [
+            "invite",
+            "counselor",
+            "--org",
+            "DEMO",
+            "--name",
+            "X",
+            "--domains",
+            "magic",
+            "--modes",
+            "video",
+            "--licence",
+            "L",
+            "--licence-expires",
+            "2030-01-01",
+        ],
+        db,
+    )
+    assert bad.returncode == 2 and "--domains must be a comma-separated list" in bad.stdout
+    nowhere = run_cli(["invite", "hr", "--org", "NOPE"], db)
+    assert nowhere.returncode == 2 and "no organisation with code 'NOPE'" in nowhere.stdout
+    assert "Traceback" not in bad.stderr + nowhere.stderr
+
+
+def test_invite_hr_prints_a_code(tmp_path: Path) -> None:
+    db = prepared(tmp_path)
+    result = run_cli(["invite", "hr", "--org", "DEMO", "--name", "People team"], db)
+    assert result.returncode == 0 and "one-time hr code for DEMO" in result.stdout
+
+
+def test_availability_and_csv_import(tmp_path: Path) -> None:
+    db = prepared(tmp_path)
+    result = run_cli(
+        [
+            "counselors",
+            "availability",
+            "--id",
+            "1",
+            "--weekly",
+            "mon 09:00-12:00; thu 13:00-17:00",
+            "--session-minutes",
+            "50",
+            "--buffer",
+            "10",
+        ],
+        db,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "new slots over the next 30 days" in result.stdout
+    bad = run_cli(["counselors", "availability", "--id", "1", "--weekly", "someday 9-10"], db)
+    assert bad.returncode == 2 and "unknown weekday" in bad.stdout
+    csv_file = tmp_path / "slots.csv"
+    csv_file.write_text("date,start\n2030-03-04,19:00\n2030-03-04,19:30\nnot-a-date,10:00\n")
+    imported = run_cli(["counselors", "import-slots", "--id", "1", str(csv_file)], db)
+    assert "added 1 slots, skipped 1" in imported.stdout
+    assert "line 4: expected YYYY-MM-DD and HH:MM" in imported.stdout
+    assert imported.returncode == 1
