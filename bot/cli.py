@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot import cli_staff
 
     cli_staff.add_parsers(commands)
+    from bot.channels import line_richmenu
+
+    line_richmenu.add_parsers(commands)
     return parser
 
 
@@ -111,10 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_seed(settings))
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.user))
-        if args.command in ("invite", "counselors"):
+        if args.command in ("invite", "counselors", "roster"):
             from bot import cli_staff
 
             return asyncio.run(cli_staff.run(args, settings))
+        if args.command == "line":
+            from bot.channels import line_richmenu
+
+            return asyncio.run(line_richmenu.run(args, settings))
         return asyncio.run(_serve(settings))
     except SettingsError as err:
         print(f"eap-bot: configuration error: {err}", file=sys.stderr)

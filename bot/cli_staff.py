@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.runtime import open_runtime
 from bot.settings import Settings
-from storage import audit, counselors, orgs, staff
+from storage import audit, counselors, orgs, roster, staff
 from storage.db import unit_of_work
 from storage.errors import UnknownOrganisation
 from storage.models import Counselor, utcnow
@@ -68,6 +69,21 @@ def add_parsers(commands: Any) -> None:
     imports.add_argument("--id", type=int, required=True, help="counselor id (see list)")
     imports.add_argument("file", type=Path, help="CSV with header date,start")
 
+    roster = commands.add_parser(
+        "roster",
+        help="import an organisation's roster",
+        description="Manage the roster employees link against.",
+    )
+    roster_actions = roster.add_subparsers(dest="action", metavar="ACTION", required=True)
+    load = roster_actions.add_parser(
+        "import",
+        help="add or update employees from a CSV file",
+        description="Import employee_number,department,status (active or left). Employee "
+        "numbers are stored only as keyed hashes. Safe to rerun with the same file.",
+    )
+    load.add_argument("file", type=Path, help="CSV with header employee_number,department,status")
+    load.add_argument("--org", required=True, help="organisation code")
+
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run an `invite` or `counselors` command."""
@@ -75,6 +91,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         async with open_runtime(settings) as runtime, unit_of_work(runtime.sessions) as session:
             if args.command == "invite":
                 return await _invite(session, args)
+            if args.command == "roster":
+                return await _roster(session, args, settings)
             if args.action == "list":
                 return await _list(session, args.org)
             counselor = await session.get(Counselor, args.id)
@@ -125,6 +143,43 @@ async def _invite(session: Any, args: argparse.Namespace) -> int:
     print(f"one-time {args.kind} code for {org.code} (valid {staff.INVITE_DAYS} days): {code}")
     print("send it to the bot in LINE, Telegram or the console to link that chat")
     return 0
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    end = "\n" if done >= total else ""
+    print(f"\rimporting [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+async def _roster(session: Any, args: argparse.Namespace, settings: Settings) -> int:
+    org = await orgs.by_code(session, args.org)
+    text = args.file.read_text(encoding="utf-8-sig")
+    now = utcnow()
+    report = await roster.import_csv(
+        session, org, text, key=settings.require_pseudonym_key(), now=now, progress=_progress
+    )
+    await audit.record(
+        session,
+        actor_kind="operator",
+        action="roster_import",
+        now=now,
+        organisation_id=org.id,
+        detail={
+            "added": report.added,
+            "updated": report.updated,
+            "left": report.left,
+            "errors": len(report.errors),
+        },
+    )
+    print(
+        f"roster {org.code}: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.left} marked as left"
+    )
+    for error in report.errors:
+        print(f"  {error}")
+    return 1 if report.errors else 0
 
 
 async def _list(session: Any, code: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from tests.test_console import run_cli
@@ -104,3 +105,27 @@ def test_availability_and_csv_import(tmp_path: Path) -> None:
     assert "added 1 slots, skipped 1" in imported.stdout
     assert "line 4: expected YYYY-MM-DD and HH:MM" in imported.stdout
     assert imported.returncode == 1
+
+
+def test_roster_import_is_idempotent_and_reports(tmp_path: Path) -> None:
+    db = prepared(tmp_path)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "employee_number,department,status\n"
+        "N0001,Sales,active\nN0002,Sales,active\nE0003,Legal,left\nbad-line-no-status,,\n"
+        "N0001,Sales,active\n"
+    )
+    first = run_cli(["roster", "import", str(roster), "--org", "DEMO"], db)
+    assert "2 added, 1 updated, 0 unchanged, 1 marked as left" in first.stdout
+    assert "line 5: needs an employee number and status active/left" in first.stdout
+    assert "line 6: repeats line 2" in first.stdout
+    assert "importing [" in first.stderr and "N0001" not in first.stdout + first.stderr
+    again = run_cli(["roster", "import", str(roster), "--org", "DEMO"], db)
+    assert "0 added, 0 updated, 3 unchanged, 0 marked as left" in again.stdout
+    with sqlite3.connect(db) as connection:
+        dump = "\n".join(connection.iterdump())
+    assert "N0001" not in dump and "N0002" not in dump
+    chat = run_cli(["chat", "--user", "n1"], db, stdin="1\nDEMO\nN0002\n")
+    assert "綁定完成" in chat.stdout
+    left = run_cli(["chat", "--user", "n3"], db, stdin="1\nDEMO\nE0003\n")
+    assert "已標示為離職" in left.stdout
