@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers import staff_jobs
 from handlers.feedback import prompt
 from handlers.types import Key, Reply, to_payload
-from storage import feedback, orgs, outbox
+from storage import feedback, orgs, outbox, retention
 from storage.db import unit_of_work
 from storage.models import Booking, BookingStatus, Member
 
@@ -76,6 +76,12 @@ async def send_feedback_prompts(sessions: async_sessionmaker[AsyncSession], now:
     return sent
 
 
+async def purge_old_rows(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Apply the retention rules (processed events, sent messages, idle states, media)."""
+    async with unit_of_work(sessions) as session:
+        return await retention.purge(session, now=now)
+
+
 def build_jobs(key: bytes) -> dict[str, tuple[Job, int]]:
     """Every scheduled job by name, with its interval in seconds."""
 
@@ -92,4 +98,5 @@ def build_jobs(key: bytes) -> dict[str, tuple[Job, int]]:
         "session_outcomes": (keyed(staff_jobs.ask_outcomes), 300),
         "waitlist_holds": (keyed(staff_jobs.rotate_waitlist), 60),
         "weekly_slots": (keyed(staff_jobs.extend_slots), 3600),
+        "retention": (purge_old_rows, 3600),
     }

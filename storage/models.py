@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -351,9 +352,7 @@ class BookingSeries(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     counselor_id: Mapped[int] = mapped_column(ForeignKey("counselor.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
-    anchor_booking_id: Mapped[int | None] = mapped_column(
-        ForeignKey("booking.id", use_alter=True)
-    )
+    anchor_booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", use_alter=True))
     interval_weeks: Mapped[int] = mapped_column(SmallInteger)
     occurrences: Mapped[int] = mapped_column(SmallInteger)
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -558,6 +557,19 @@ class AuditLog(Base):
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(50))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MediaAsset(Base):
+    """A file served under an unguessable, expiring URL (e.g. a digest chart for LINE)."""
+
+    __tablename__ = "media_asset"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    mime_type: Mapped[str] = mapped_column(String(50))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class JobRun(Base):

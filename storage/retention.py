@@ -1,0 +1,40 @@
+"""Retention: drop operational rows once they have served their purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import conversation, media
+from storage.models import OutboxMessage, OutboxStatus, ProcessedEvent
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long each kind of operational row is kept, in days."""
+
+    processed_events: int = 30
+    sent_messages: int = 30
+    conversation_states: int = 30
+
+
+async def purge(session: AsyncSession, *, now: datetime, keep: Retention = Retention()) -> int:
+    """Delete processed events, sent or dead messages, idle states and expired media."""
+    removed = await media.purge(session, now)
+    events = await session.execute(
+        delete(ProcessedEvent).where(
+            ProcessedEvent.processed_at < now - timedelta(days=keep.processed_events)
+        )
+    )
+    messages = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.DEAD)),
+            OutboxMessage.created_at < now - timedelta(days=keep.sent_messages),
+        )
+    )
+    removed += int(events.rowcount or 0) + int(messages.rowcount or 0)
+    cutoff = now - timedelta(days=keep.conversation_states)
+    return removed + await conversation.purge_older_than(session, cutoff)
