@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
 from bot.settings import Settings
 from handlers import crisis, router
@@ -77,6 +78,7 @@ class Dispatcher:
         self.clock = clock
         self.locks = UserLocks()
         self.key = settings.require_pseudonym_key()
+        self.flood = FloodGuard()
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Run one inbound through the crisis screen and the router in one transaction."""
@@ -156,6 +158,9 @@ class Dispatcher:
         if inbound.text and is_crisis(inbound.text):
             replies = await crisis.respond(turn)
             handler = "crisis"
+        elif (verdict := self.flood.check(inbound.channel, inbound.user_id)) != Verdict.OK:
+            replies = [Reply("flood-slow-down")] if verdict == Verdict.WARN else []
+            return replies, turn.locale, "flood"
         else:
             replies = await router.route(turn)
             handler = "router"

@@ -252,3 +252,6 @@ series-closed = This series offer was already confirmed or is no longer valid.
 series-result = Booked { $booked } of { $total } sessions:
 series-booked-line = ✓ { $start }
 series-skipped-line = ✗ { $start }: { $reason }
+
+## Flood control
+flood-slow-down = That's a lot of messages at once; please wait a few seconds before sending more. If you are in crisis, call 1925 now, or 110/119.

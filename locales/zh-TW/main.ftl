@@ -252,3 +252,6 @@ series-closed = 這個固定會談邀請已確認過或已失效。
 series-result = 已預約 { $booked } 次（共 { $total } 次）：
 series-booked-line = ✓ { $start }
 series-skipped-line = ✗ { $start }：{ $reason }
+
+## 洪水防護
+flood-slow-down = 訊息有點多，我需要一點時間處理。請稍候幾秒再繼續；如果您正處於危機中，請直接撥打 1925 或 110/119。
