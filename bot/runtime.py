@@ -25,13 +25,35 @@ class Runtime:
     dispatcher: Dispatcher
 
 
+# Libraries that log request bodies, SQL parameters or chat ids at DEBUG/INFO: kept at WARNING
+# whatever EAP_LOG_LEVEL says, because those would carry message text and identifiers.
+QUIET_LOGGERS = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "httpx",
+    "httpcore",
+    "telegram",
+    "linebot",
+    "urllib3",
+    "apscheduler.executors.default",
+    "hpack",
+)
+
+
+def quiet_libraries() -> None:
+    """Keep libraries that would log personal data at WARNING."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def setup_logging(level: str) -> None:
     """Log event ids, handlers and outcomes; never message text or chat ids."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    for noisy in ("httpx", "apscheduler.executors.default", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_libraries()
 
 
 @asynccontextmanager

@@ -61,6 +61,10 @@ async def forget_me(turn: Turn) -> list[Reply]:
         )
         await notify.cancelled(turn.session, turn.pseudonym_key, booking, turn.now)
         await waitlist.offer_freed_slot(turn.session, booking.slot_id, turn.now)
+    mine = await bookings.of_member(turn.session, member=turn.member)
+    await outbox.scrub_keys(
+        turn.session, [f"notify-new:{b.id}" for b in mine], drop_key="counselor-note"
+    )
     await outbox.drop_for_recipient(
         turn.session, channel=turn.inbound.channel, recipient=turn.inbound.user_id
     )

@@ -181,6 +181,11 @@ async def upcoming(session: AsyncSession, *, member: Member, now: datetime) -> l
     return list(rows)
 
 
+async def of_member(session: AsyncSession, *, member: Member) -> list[Booking]:
+    """Every booking of a member, any status."""
+    return list(await session.scalars(select(Booking).where(Booking.member_id == member.id)))
+
+
 def cancel_terms(org: Organisation, booking: Booking, now: datetime) -> CancelTerms:
     """Whether cancelling now is free or forfeits the hours."""
     late = now > booking.starts_at - timedelta(hours=org.cancellation_cutoff_hours)

@@ -121,7 +121,8 @@ async def due(
 
 
 def mark_sent(message: OutboxMessage, now: datetime) -> None:
-    """Record a delivery."""
+    """Record a delivery and drop the content: a sent message is not kept."""
+    message.payload = {"sent": True}
     message.status = OutboxStatus.SENT
     message.sent_at = now
     message.attempts += 1
@@ -139,6 +140,19 @@ def mark_failed(
         return
     backoff = retry_after if retry_after is not None else min(3600.0, 2.0**message.attempts)
     message.next_attempt_at = now + timedelta(seconds=backoff)
+
+
+async def scrub_keys(session: AsyncSession, keys: Sequence[str], *, drop_key: str) -> None:
+    """Remove replies with one message key from pending messages (e.g. a forgotten note)."""
+    rows = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.in_(list(keys)),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    for message in rows:
+        replies = [r for r in message.payload.get("replies", []) if r.get("key") != drop_key]
+        message.payload = {**message.payload, "replies": replies}
 
 
 async def drop_for_recipient(session: AsyncSession, *, channel: str, recipient: str) -> None:

@@ -1,0 +1,91 @@
+"""Log and data hygiene: nothing personal in logs at DEBUG, nothing left after forget me."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.runtime import quiet_libraries
+from handlers.jobs import send_feedback_prompts
+from storage import bookings
+from storage.db import unit_of_work
+from storage.models import Base, Booking
+from tests.helpers import Chat
+from tests.test_counselors import linked_counselor
+from tests.test_dialog_booking import book_first
+from tests.test_dialog_onboarding import seed_demo
+
+CHAT_ID = "chat-id-7731"
+NOTE = "private note about my divorce"
+COMMENT = "private comment about my boss"
+TYPED = "I feel anxious about my manager"
+
+
+async def full_journey(dispatcher, sessions, clock) -> Chat:
+    """Link, type, book with a note, hold the session, answer feedback with a comment."""
+    await linked_counselor(dispatcher, sessions, clock)
+    chat = Chat(dispatcher, CHAT_ID)
+    await chat.say("hello")
+    await chat.choose("consent-yes")
+    await chat.say("DEMO")
+    await chat.say("E0002")
+    await chat.say(TYPED)
+    params = await book_first(chat, note=NOTE)
+    async with unit_of_work(sessions) as session:
+        booking = await session.scalar(select(Booking))
+        clock.now = params["start"] + timedelta(hours=1)
+        await bookings.complete(session, booking_id=booking.id, held=True, now=clock())
+    await send_feedback_prompts(sessions, clock())
+    await chat.tap("fb")
+    await chat.choose("feedback-score-5")
+    await chat.choose("feedback-resolved-yes")
+    await chat.choose("feedback-again-yes")
+    await chat.say(COMMENT)
+    assert chat.keys == ["feedback-thanks"]
+    return chat
+
+
+async def test_debug_logs_hold_no_personal_data(dispatcher, sessions, clock, caplog) -> None:
+    await seed_demo(sessions, clock)
+    quiet_libraries()
+    caplog.set_level(logging.DEBUG)
+    await full_journey(dispatcher, sessions, clock)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records, "the journey logs its turns"
+    for secret in (CHAT_ID, "E0002", NOTE, COMMENT, TYPED):
+        assert secret not in logged, secret
+
+
+async def dump(sessions) -> str:
+    """Every row of every table as text."""
+    lines = []
+    async with sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = await session.execute(text(f'SELECT * FROM "{table.name}"'))
+            lines += [f"{table.name}: {tuple(row)}" for row in rows]
+    return "\n".join(lines)
+
+
+async def test_forget_me_leaves_no_trace_in_any_table(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    chat = await full_journey(dispatcher, sessions, clock)
+    before = await dump(sessions)
+    assert CHAT_ID in before and NOTE in before and COMMENT in before
+    await chat.tap("priv:forget:yes")
+    assert chat.keys == ["forget-done"]
+    after = await dump(sessions)
+    for secret in (CHAT_ID, NOTE, COMMENT, TYPED, "E0002"):
+        assert secret not in after, secret
+    async with sessions() as session:
+        held = await session.scalar(select(Booking).where(Booking.status == "held"))
+    assert held is not None and held.member_id is None
+
+
+@pytest.mark.parametrize("secret", [TYPED])
+async def test_typed_text_is_never_stored(dispatcher, sessions, clock, secret) -> None:
+    await seed_demo(sessions, clock)
+    await full_journey(dispatcher, sessions, clock)
+    assert secret not in await dump(sessions)
