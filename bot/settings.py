@@ -34,6 +34,7 @@ class Settings:
     line_channel_secret: str = ""
     line_access_token: str = ""
     line_api_base: str = "https://api.line.me"
+    public_url: str = ""
     log_level: str = "INFO"
 
     @property
@@ -99,6 +100,8 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(f"{_env_name(name)} must be an http(s) URL")
     if settings.telegram_webhook_url and not settings.telegram_webhook_url.startswith("https://"):
         raise SettingsError("EAP_TELEGRAM_WEBHOOK_URL must be an https:// URL")
+    if settings.public_url and not settings.public_url.startswith("https://"):
+        raise SettingsError("EAP_PUBLIC_URL must be an https:// URL (LINE fetches images there)")
     if bool(settings.line_channel_secret) != bool(settings.line_access_token):
         raise SettingsError(
             "EAP_LINE_CHANNEL_SECRET and EAP_LINE_ACCESS_TOKEN must be set together"
