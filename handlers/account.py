@@ -1,4 +1,7 @@
-"""Language, privacy and "forget me"."""
+"""Language, privacy and "forget me".
+
+Payloads: lang | lang:LOCALE | priv | priv:forget | priv:forget:yes
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Booking: domain -> mode -> day -> slot -> (note) -> confirm.
 
-Payloads carry what each step needs, so an old button still works or is refused clearly:
-bk | bk:d:DOMAIN | bk:m:DOMAIN:MODE[:PAGE] | bk:day:DOMAIN:MODE:YYYYMMDD[:PAGE]
+Each payload carries what its step needs, so an old button still works or is refused clearly.
+Payloads: bk | bk:d:DOMAIN | bk:m:DOMAIN:MODE[:PAGE] | bk:day:DOMAIN:MODE:YYYYMMDD[:PAGE]
 | bk:s:SLOT:DOMAIN:MODE | bk:note:SLOT:DOMAIN:MODE | bk:ok:SLOT:DOMAIN:MODE
 """
 

@@ -1,4 +1,7 @@
-"""The crisis reply: warm, fixed, with crisis lines first and the earliest counselor offered."""
+"""The crisis reply: warm, fixed, with crisis lines first and the earliest counselor offered.
+
+Payloads: call:NUMBER
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Feedback after a session: satisfaction 1-5, resolved, would use again, optional comment.
 
-Payloads: fb | fb:s:ID:N | fb:r:ID:yes|partly|no | fb:a:ID:yes|no | fb:c:ID | fb:x
+Payloads: fb | fb:s:ID:N | fb:r:ID:yes|partly|no | fb:a:ID:yes|no | fb:x
 """
 
 from __future__ import annotations

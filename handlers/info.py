@@ -1,4 +1,7 @@
-"""About the EAP and the employee's hours."""
+"""About the EAP and the employee's hours.
+
+Payloads: about | hrs
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The main menu and help, always reachable."""
+"""The main menu and help, always reachable.
+
+Payloads: m | help
+"""
 
 from __future__ import annotations
 

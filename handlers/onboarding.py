@@ -1,6 +1,7 @@
 """First contact: privacy notice and consent, then linking to the employer's roster.
 
 Flow (states as named constants): NOTICE -> consent -> ORG_CODE -> EMPLOYEE_NUMBER -> linked.
+Payloads: consent:yes:LOCALE | consent:yes:LOCALE:ORG | consent:no | consent:review
 """
 
 from __future__ import annotations
