@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.channels.base import AlreadyDelivered, Delivery, Sender, SendError
 from handlers.types import from_payload
 from storage import outbox
@@ -35,14 +36,17 @@ async def _send_one(sender: Sender, message: OutboxMessage, now: datetime) -> bo
         await sender.send(_delivery(message))
     except AlreadyDelivered:
         outbox.mark_sent(message, now)
+        metrics.MESSAGES_SENT.labels(sender.channel).inc()
         return True
     except SendError as err:
+        metrics.SEND_FAILURES.labels(sender.channel, metrics.reason_of(err.reason)).inc()
         outbox.mark_failed(message, now=now, error=err.reason, retry_after=err.retry_after)
         if err.permanent:
             message.status = OutboxStatus.DEAD
         log.warning("send failed", extra={"outbox_id": message.id, "reason": err.reason})
         return False
     outbox.mark_sent(message, now)
+    metrics.MESSAGES_SENT.labels(sender.channel).inc()
     return True
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
 from bot.settings import Settings
@@ -20,6 +21,7 @@ from handlers import crisis, router
 from handlers.crisis_screen import is_crisis
 from handlers.types import Inbound, Reply, State, Turn, to_payload
 from storage import conversation, events, members, outbox
+from storage import locks as storage_locks
 from storage.db import unit_of_work
 from storage.errors import DomainError
 from storage.models import utcnow
@@ -154,11 +156,22 @@ class Dispatcher:
         self, session: AsyncSession, inbound: Inbound
     ) -> tuple[list[Reply], str, str]:
         """Crisis screen, then route; save the conversation state."""
+        started = time.perf_counter()
+        replies, locale, handler = await self._screen_and_route(session, inbound)
+        metrics.HANDLER_SECONDS.labels(handler).observe(time.perf_counter() - started)
+        return replies, locale, handler
+
+    async def _screen_and_route(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[list[Reply], str, str]:
+        await storage_locks.lock_chat(session, inbound.channel, inbound.user_id)
         turn = await self._turn(session, inbound)
         if inbound.text and is_crisis(inbound.text):
             replies = await crisis.respond(turn)
             handler = "crisis"
+            metrics.CRISIS_SCREENS.inc()
         elif (verdict := self.flood.check(inbound.channel, inbound.user_id)) != Verdict.OK:
+            metrics.FLOOD_LIMITED.inc()
             replies = [Reply("flood-slow-down")] if verdict == Verdict.WARN else []
             return replies, turn.locale, "flood"
         else:

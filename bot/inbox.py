@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.channels.base import EventSource
 from bot.delivery import OutboxWorker, deliver
 from bot.dispatch import Dispatcher
@@ -48,6 +49,8 @@ class Inbox:
                     session, channel=channel, event_id=event_id, payload=payload, now=now
                 ):
                     fresh.append(event_id)
+        metrics.UPDATES_RECEIVED.labels(channel).inc(len(batch))
+        metrics.UPDATES_DUPLICATE.labels(channel).inc(len(batch) - len(fresh))
         return fresh
 
     def schedule(self, channel: str, event_ids: list[str]) -> None:
@@ -73,6 +76,7 @@ class Inbox:
             return
         inbound, context = self.sources[channel].to_inbound(row.payload or {})
         outbox_id = await self.dispatcher.handle_event(channel, event_id, inbound, context)
+        metrics.UPDATES_PROCESSED.labels(channel).inc()
         if outbox_id is not None:
             await self.send_now([outbox_id])
 

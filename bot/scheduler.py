@@ -9,6 +9,7 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,10 @@ def _wrap(name: str, job: Job, sessions: async_sessionmaker[AsyncSession]) -> Ca
         try:
             done = await job(sessions, utcnow())
         except Exception:
+            metrics.SCHEDULER_RUNS.labels(name, "failed").inc()
             log.exception("job %s failed; it runs again at its next time", name)
             return
+        metrics.SCHEDULER_RUNS.labels(name, "ok").inc()
         if done:
             log.info("job %s did %d things", name, done)
 

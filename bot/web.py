@@ -7,8 +7,10 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import metrics
 from bot.runtime import Runtime
 from storage import media as media_store
+from storage import outbox as outbox_store
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -16,7 +18,26 @@ RUNTIME = web.AppKey("runtime", Runtime)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Answer 200 when the database answers, 503 otherwise."""
+    """Liveness: the process is up and serving."""
+    return web.json_response({"status": "ok"})
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """Prometheus metrics, with the outbox depth and age read at scrape time."""
+    runtime = request.app[RUNTIME]
+    try:
+        async with runtime.sessions() as session:
+            depth, oldest = await outbox_store.depth(session)
+        metrics.OUTBOX_DEPTH.set(depth)
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        metrics.OUTBOX_OLDEST_SECONDS.set(max(0.0, age))
+    except Exception:  # the scrape still answers with what the process knows
+        log.warning("metrics: outbox depth unavailable")
+    return web.Response(body=metrics.exposition(), content_type="text/plain", charset="utf-8")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 when the database answers, 503 otherwise."""
     runtime = request.app[RUNTIME]
     try:
         async with runtime.engine.connect() as connection:
@@ -49,5 +70,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/media/{token}", media)
     return app

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -140,6 +140,21 @@ def mark_failed(
         return
     backoff = retry_after if retry_after is not None else min(3600.0, 2.0**message.attempts)
     message.next_attempt_at = now + timedelta(seconds=backoff)
+
+
+async def depth(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages are pending, and when the oldest was created."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+    ).one()
+    oldest = row[1]
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(row[0]), oldest
 
 
 async def scrub_keys(session: AsyncSession, keys: Sequence[str], *, drop_key: str) -> None:

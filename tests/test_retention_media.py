@@ -67,3 +67,16 @@ async def test_media_is_served_by_token_until_it_expires(
         assert (await client.get(f"/media/{expired}")).status == 404
         assert (await client.get("/media/guess")).status == 404
     assert len(token) >= 40
+
+
+async def test_readiness_fails_while_the_database_is_unreachable(
+    settings, dispatcher, tmp_path
+) -> None:
+    from storage.db import create_engine, session_factory
+
+    broken = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    runtime = Runtime(settings, broken, session_factory(broken), dispatcher)
+    async with TestClient(TestServer(build_app(runtime))) as client:
+        assert (await client.get("/healthz")).status == 200
+        assert (await client.get("/readyz")).status == 503
+    await broken.dispose()

@@ -57,6 +57,22 @@ def test_serve_answers_healthz_and_stops_cleanly(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.1)
         assert (status, body) == (200, '{"status": "ok"}')
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+            assert (r.status, r.read()) == (200, b'{"status": "ok"}')
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            scraped = r.read().decode()
+        for series in (
+            "eap_updates_received",
+            "eap_updates_processed",
+            "eap_handler_seconds",
+            "eap_outbox_depth",
+            "eap_outbox_oldest_seconds",
+            "eap_send_failures",
+            "eap_scheduler_runs",
+            "eap_crisis_screens",
+        ):
+            assert f"# TYPE {series}" in scraped, series
+        assert "eap_outbox_depth 0.0" in scraped
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
