@@ -105,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         from bot.runtime import setup_logging
 
-        setup_logging(settings.log_level if args.command == "serve" else "WARNING")
+        setup_logging(
+            settings.log_level if args.command == "serve" else "WARNING", settings.log_format
+        )
         if args.command in ("serve", "chat", "seed-demo"):
             settings.require_pseudonym_key()
         if args.command == "migrate":

@@ -36,6 +36,7 @@ class Settings:
     line_api_base: str = "https://api.line.me"
     public_url: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,6 +107,8 @@ def _validate(settings: Settings) -> None:
         raise SettingsError(
             "EAP_LINE_CHANNEL_SECRET and EAP_LINE_ACCESS_TOKEN must be set together"
         )
+    if settings.log_format not in ("text", "json"):
+        raise SettingsError("EAP_LOG_FORMAT must be text or json")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("EAP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 

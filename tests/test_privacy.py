@@ -89,3 +89,20 @@ async def test_typed_text_is_never_stored(dispatcher, sessions, clock, secret) -
     await seed_demo(sessions, clock)
     await full_journey(dispatcher, sessions, clock)
     assert secret not in await dump(sessions)
+
+
+def test_json_logs_carry_structured_fields() -> None:
+    import json
+
+    from bot.runtime import JsonFormatter
+
+    record = logging.LogRecord("bot.dispatch", logging.INFO, "x", 1, "turn handled", None, None)
+    record.event_id = "e-1"
+    record.handler = "router"
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["message"], line["event_id"], line["handler"]) == (
+        "turn handled",
+        "e-1",
+        "router",
+    )
+    assert line["level"] == "INFO" and line["logger"] == "bot.dispatch"
