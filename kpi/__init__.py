@@ -1,0 +1,1 @@
+"""KPIs: SQL aggregates (metrics), anonymisation, snapshots, digest and report, chart."""

@@ -1,0 +1,114 @@
+"""Daily snapshots: one row per organisation and day, idempotent, aggregates only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kpi import snapshot
+from kpi.anonymise import SUPPRESSED as S
+from storage.db import unit_of_work
+from storage.models import KpiSnapshot, RosterEntry
+from tests.helpers import Clock
+from tests.test_kpi_metrics import WEEK, seed
+
+
+async def _rows(sessions: async_sessionmaker[AsyncSession]) -> list[KpiSnapshot]:
+    async with unit_of_work(sessions) as session:
+        result = await session.scalars(
+            select(KpiSnapshot).order_by(KpiSnapshot.organisation_id, KpiSnapshot.day)
+        )
+        return list(result)
+
+
+async def test_a_rerun_changes_nothing(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    await seed(sessions)
+    assert await snapshot.snapshot_all(sessions, clock.now) == 2
+    first = await _rows(sessions)
+    clock.advance(hours=3)
+    assert await snapshot.snapshot_all(sessions, clock.now) == 0
+    again = await _rows(sessions)
+    assert [(r.organisation_id, r.day, r.metrics, r.computed_at) for r in again] == [
+        (r.organisation_id, r.day, r.metrics, r.computed_at) for r in first
+    ]
+    assert {r.day for r in again} == {date(2026, 11, 24)}
+
+
+async def test_two_workers_at_once_write_one_row_each(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    await seed(sessions)
+    written = await asyncio.gather(
+        snapshot.snapshot_all(sessions, clock.now), snapshot.snapshot_all(sessions, clock.now)
+    )
+    assert sum(written) == 2
+    assert len(await _rows(sessions)) == 2
+
+
+async def test_changed_data_updates_the_days_row(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    world = await seed(sessions)
+    await snapshot.snapshot_all(sessions, clock.now)
+    async with unit_of_work(sessions) as session:
+        for number in range(10):
+            session.add(RosterEntry(organisation_id=world.org.id, employee_hash=f"new-{number}"))
+    assert await snapshot.snapshot_all(sessions, clock.now) == 1
+    rows = await _rows(sessions)
+    assert len(rows) == 2
+    acme = next(r for r in rows if r.organisation_id == world.org.id)
+    assert acme.metrics["week"]["headcount"] == 12 + 10
+
+
+async def test_snapshot_contents(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    world = await seed(sessions)
+    await snapshot.snapshot_all(sessions, clock.now)
+    async with unit_of_work(sessions) as session:
+        found = await snapshot.latest(session, world.org.id, on=date(2026, 11, 30))
+    assert found is not None
+    assert found.day == date(2026, 11, 24)
+    body = found.metrics
+    assert body["version"] == snapshot.SNAPSHOT_VERSION
+    assert body["week"]["period"] == {"start": "2026-11-16", "end": "2026-11-23"}
+    assert body["week"]["previous_period"] == {"start": "2026-11-09", "end": "2026-11-16"}
+    assert body["week"]["change"]["participants"] == S  # 3 and 1 people, both under 5
+    assert body["plan_year"]["period"] == {"start": "2026-01-01", "end": WEEK.end.isoformat()}
+    assert body["plan_year"]["headcount"] == 12
+
+
+async def test_no_identifier_pseudonym_note_or_comment_in_any_snapshot(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    world = await seed(sessions)
+    await snapshot.snapshot_all(sessions, clock.now)
+    text = json.dumps([r.metrics for r in await _rows(sessions)], ensure_ascii=False)
+    assert len(world.secrets) > 30
+    leaked = [secret for secret in world.secrets if secret in text]
+    assert leaked == []
+    assert "PSEUDO" not in text
+    assert "ext-" not in text
+
+
+async def test_read_a_date_range(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    world = await seed(sessions)
+    for _ in range(3):
+        await snapshot.snapshot_all(sessions, clock.now)
+        clock.advance(days=1)
+    async with unit_of_work(sessions) as session:
+        days = [
+            s.day
+            for s in await snapshot.read(
+                session, world.org.id, start=date(2026, 11, 25), end=date(2026, 11, 27)
+            )
+        ]
+        count = await session.scalar(select(func.count()).select_from(KpiSnapshot))
+        earliest = await snapshot.latest(session, world.org.id, on=date(2026, 11, 23))
+    assert days == [date(2026, 11, 25), date(2026, 11, 26)]
+    assert count == 2 * 3
+    assert earliest is None
