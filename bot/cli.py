@@ -47,9 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve GET /healthz and the webhooks of each channel whose credentials "
         "are set, and run the scheduled jobs.",
     )
-    from bot import cli_staff
+    from bot import cli_hr, cli_staff
 
     cli_staff.add_parsers(commands)
+    cli_hr.add_parsers(commands)
     from bot.channels import line_richmenu
 
     line_richmenu.add_parsers(commands)
@@ -116,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_seed(settings))
         if args.command == "chat":
             return asyncio.run(_chat(settings, args.user))
+        if args.command in ("kpi", "digest", "report"):
+            from bot import cli_hr
+
+            return asyncio.run(cli_hr.run(args, settings))
         if args.command in ("invite", "counselors", "roster"):
             from bot import cli_staff
 

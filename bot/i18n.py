@@ -10,7 +10,7 @@ from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
 
-from handlers.types import Key
+from handlers.types import Key, Lines
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("zh-TW", "en")
@@ -53,6 +53,8 @@ def format_date(locale: str, day: date) -> str:
 
 
 def _arg(locale: str, value: Any) -> Any:
+    if isinstance(value, Lines):
+        return "\n".join(render(locale, key, params) for key, params in value)
     if isinstance(value, Key):
         return render(locale, str(value))
     if isinstance(value, datetime):

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import staff_jobs
+from handlers import digest, staff_jobs
 from handlers.feedback import prompt
 from handlers.types import Key, Reply, to_payload
+from kpi.snapshot import snapshot_all
 from storage import feedback, orgs, outbox, retention
 from storage.db import unit_of_work
 from storage.models import Booking, BookingStatus, Member
@@ -99,4 +100,6 @@ def build_jobs(key: bytes) -> dict[str, tuple[Job, int]]:
         "waitlist_holds": (keyed(staff_jobs.rotate_waitlist), 60),
         "weekly_slots": (keyed(staff_jobs.extend_slots), 3600),
         "retention": (purge_old_rows, 3600),
+        "kpi_snapshots": (snapshot_all, 3600),
+        "hr_digests": (keyed(digest.send_digests), 600),
     }

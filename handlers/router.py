@@ -10,6 +10,7 @@ from handlers import (
     counselor,
     crisis,
     feedback,
+    hr,
     info,
     menu,
     mybookings,
@@ -39,6 +40,8 @@ ROUTES: dict[str, Handler] = {
     "wl": waitlist.route,
     "co": counselor.route,
     "ser": series.route,
+    "hr": hr.show_kpis,
+    "hrx": hr.export,
 }
 COMMANDS = {
     "/start": "start",
@@ -57,6 +60,8 @@ COMMANDS = {
     "/book": "bk",
     "/bookings": "my",
     "/feedback": "fb",
+    "/kpi": "hr",
+    "/export": "hrx",
     "預約": "bk",
     "時數": "hrs",
 }
@@ -70,7 +75,7 @@ TEXT_STEPS: dict[tuple[str, str], Handler] = {
 BEFORE_CONSENT = {"help", "lang", "consent", "call"}
 BEFORE_LINK = BEFORE_CONSENT | {"priv"}
 # Routes of staff (counselor, HR) chats that are not employees.
-STAFF_ROUTES = {"help", "lang", "call", "co", "m", "start"}
+STAFF_ROUTES = {"help", "lang", "call", "co", "m", "start", "hr", "hrx"}
 
 
 def _parse(turn: Turn) -> str | None:
@@ -95,15 +100,12 @@ def not_understood(turn: Turn, fallback: list[Choice] | None = None) -> list[Rep
 async def _staff_route(turn: Turn, name: str) -> list[Reply]:
     """Counselors and HR users who are not employees: their own menus only."""
     if name not in STAFF_ROUTES:
-        return (
-            [Reply("error-not-allowed"), *await counselor.show_menu(turn)]
-            if turn.counselor
-            else [Reply("error-not-allowed")]
-        )
+        own_menu = counselor.show_menu if turn.counselor else hr.show_menu
+        return [Reply("error-not-allowed"), *await own_menu(turn)]
     if name in ("m", "start") and turn.counselor is not None:
         return await counselor.show_menu(turn)
     if name in ("m", "start") and turn.hr_user is not None:
-        return [Reply("hr-linked", name=turn.hr_user.display_name)]
+        return await hr.show_menu(turn)
     return await ROUTES[name](turn)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers import counselor as counselor_menu
+from handlers import hr as hr_menu
 from handlers.types import Reply, Turn
 from storage import staff
 from storage.errors import InvalidInvite
@@ -36,4 +37,4 @@ async def redeem(turn: Turn, code: str) -> list[Reply]:
         turn.counselor = linked
         return [Reply("counselor-linked"), *await counselor_menu.show_menu(turn)]
     turn.hr_user = linked
-    return [Reply("hr-linked", name=linked.display_name)]
+    return [Reply("hr-linked", name=linked.display_name), *await hr_menu.show_menu(turn)]

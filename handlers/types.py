@@ -21,6 +21,12 @@ class Key(str):
     __slots__ = ()
 
 
+class Lines(tuple):  # type: ignore[type-arg]
+    """A parameter holding several (message key, parameters) lines, rendered one per line."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Choice:
     """A button: a label (message key and parameters) and the payload it sends back."""
@@ -129,6 +135,8 @@ class Turn:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, Lines):
+        return {"$lines": [[k, {n: _encode(v) for n, v in p.items()}] for k, p in value]}
     if isinstance(value, Key):
         return {"$key": str(value)}
     if isinstance(value, datetime):
@@ -143,6 +151,8 @@ def _decode(value: Any) -> Any:
         ((tag, raw),) = value.items()
         if tag == "$key":
             return Key(raw)
+        if tag == "$lines":
+            return Lines((k, {n: _decode(v) for n, v in p.items()}) for k, p in raw)
         if tag == "$dt":
             return datetime.fromisoformat(raw)
         if tag == "$date":

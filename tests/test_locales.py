@@ -42,7 +42,7 @@ def sample(name: str) -> object:
     """A plausible value for a variable, by name."""
     if name in ("start", "new_start", "old_start", "end", "when"):
         return datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
-    if name in ("resets", "until", "day"):
+    if name in ("resets", "until", "day", "first_day", "last_day"):
         return date(2027, 1, 1)
     if name == "domain":
         return Key("domain-legal")

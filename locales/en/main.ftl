@@ -255,3 +255,17 @@ series-skipped-line = ✗ { $start }: { $reason }
 
 ## Flood control
 flood-slow-down = That's a lot of messages at once; please wait a few seconds before sending more. If you are in crisis, call 1925 now, or 110/119.
+
+## HR
+hr-menu = Hello { $name }. You will only ever see anonymous totals here. Choose:
+hr-kpi-week = Last week's KPIs
+hr-kpi-month = KPIs, last 30 days
+hr-kpi-year = KPIs, plan year to date
+hr-export = Export CSV
+hr-kpi = 📊 { $organisation }: { $first_day } to { $last_day }
+    { $body }
+hr-digest = 📊 { $organisation }: weekly EAP summary ({ $first_day } to { $last_day })
+    { $body }
+hr-digest-chart = KPI trends over 8 weeks and sessions by domain this plan year.
+hr-digest-csv = This week's figures (CSV).
+hr-export-ready = The plan year's anonymous figures (CSV) are attached.

@@ -255,3 +255,17 @@ series-skipped-line = ✗ { $start }：{ $reason }
 
 ## 洪水防護
 flood-slow-down = 訊息有點多，我需要一點時間處理。請稍候幾秒再繼續；如果您正處於危機中，請直接撥打 1925 或 110/119。
+
+## 人資
+hr-menu = { $name } 您好，這裡只提供匿名統計。請選擇：
+hr-kpi-week = 上週 KPI
+hr-kpi-month = 近 30 天 KPI
+hr-kpi-year = 本計畫年度 KPI
+hr-export = 匯出 CSV
+hr-kpi = 📊 { $organisation }：{ $first_day } 至 { $last_day }
+    { $body }
+hr-digest = 📊 { $organisation } 每週 EAP 摘要（{ $first_day } 至 { $last_day }）
+    { $body }
+hr-digest-chart = 近 8 週 KPI 趨勢與本年度各服務領域場次。
+hr-digest-csv = 本週數據（CSV）。
+hr-export-ready = 本計畫年度的匿名統計（CSV）如附件。
