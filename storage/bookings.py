@@ -44,7 +44,11 @@ class CancelTerms:
 
 async def _lock_member(session: AsyncSession, member: Member) -> Member:
     """Serialise hour-spending per member (row lock on PostgreSQL; SQLite serialises writes)."""
-    locked = await session.scalar(select(Member).where(Member.id == member.id).with_for_update())
+    # FOR NO KEY UPDATE: serialises spending without blocking the foreign-key checks that
+    # inserting ledger rows for this member takes (FOR UPDATE deadlocked against complete()).
+    locked = await session.scalar(
+        select(Member).where(Member.id == member.id).with_for_update(key_share=True)
+    )
     if locked is None:
         raise NotAllowed()
     return locked

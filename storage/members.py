@@ -202,3 +202,14 @@ async def forget(session: AsyncSession, member: Member) -> None:
     )
     await session.delete(member)
     await session.flush()
+
+
+async def stop_messaging(
+    session: AsyncSession, channel: str, external_id: str, now: datetime | None
+) -> None:
+    """Stop (now) or resume (None) messages to a chat, e.g. when blocked; deletes nothing."""
+    await session.execute(
+        update(Member)
+        .where(Member.channel == channel, Member.external_id == external_id)
+        .values(messaging_stopped_at=now)
+    )
