@@ -1,10 +1,16 @@
-"""Delivering the outbox: due messages go to their channel's sender, failures back off."""
+"""Delivering the outbox: claim due messages under a lease, send outside any transaction.
+
+A message is claimed by pushing its next attempt a lease into the future, in a short
+transaction; the send happens after commit, and a second short transaction records the
+outcome. A process that dies mid-send leaves the message to be retried when the lease ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,12 +20,22 @@ from bot.channels.base import AlreadyDelivered, Delivery, Sender, SendError
 from handlers.types import from_payload
 from storage import outbox
 from storage.db import unit_of_work
-from storage.models import OutboxMessage, OutboxStatus, utcnow
+from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def _delivery(message: OutboxMessage) -> Delivery:
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox message claimed for sending."""
+
+    id: int
+    channel: str
+    delivery: Delivery
+
+
+def to_delivery(message: OutboxMessage) -> Delivery:
+    """What a sender needs of an outbox row."""
     payload = message.payload
     return Delivery(
         recipient=message.recipient,
@@ -31,23 +47,52 @@ def _delivery(message: OutboxMessage) -> Delivery:
     )
 
 
-async def _send_one(sender: Sender, message: OutboxMessage, now: datetime) -> bool:
+async def send_claimed(
+    sessions: async_sessionmaker[AsyncSession], sender: Sender, claimed: Claimed, now: datetime
+) -> bool:
+    """Send one claimed message and record the outcome; True when delivered."""
     try:
-        await sender.send(_delivery(message))
+        await sender.send(claimed.delivery)
     except AlreadyDelivered:
-        outbox.mark_sent(message, now)
-        metrics.MESSAGES_SENT.labels(sender.channel).inc()
-        return True
+        pass
     except SendError as err:
         metrics.SEND_FAILURES.labels(sender.channel, metrics.reason_of(err.reason)).inc()
-        outbox.mark_failed(message, now=now, error=err.reason, retry_after=err.retry_after)
-        if err.permanent:
-            message.status = OutboxStatus.DEAD
-        log.warning("send failed", extra={"outbox_id": message.id, "reason": err.reason})
+        log.warning("send failed", extra={"outbox_id": claimed.id, "reason": err.reason})
+        async with unit_of_work(sessions) as session:
+            await outbox.record_failure(
+                session,
+                claimed.id,
+                now=now,
+                error=err.reason,
+                retry_after=err.retry_after,
+                permanent=err.permanent,
+            )
         return False
-    outbox.mark_sent(message, now)
+    async with unit_of_work(sessions) as session:
+        await outbox.record_sent(session, claimed.id, now=now)
     metrics.MESSAGES_SENT.labels(sender.channel).inc()
     return True
+
+
+async def claim(
+    sessions: async_sessionmaker[AsyncSession],
+    channels: Sequence[str],
+    *,
+    now: datetime,
+    recipient: str | None = None,
+    limit: int = 100,
+) -> list[Claimed]:
+    """Claim due messages (oldest first, one per recipient) under a lease."""
+    async with unit_of_work(sessions) as session:
+        due = await outbox.due(
+            session, now=now, limit=limit, channels=list(channels), recipient=recipient
+        )
+        picked: dict[tuple[str, str], OutboxMessage] = {}
+        for message in due:
+            picked.setdefault((message.channel.value, message.recipient), message)
+        for message in picked.values():
+            outbox.lease(message, now)
+        return [Claimed(m.id, m.channel.value, to_delivery(m)) for m in picked.values()]
 
 
 async def deliver(
@@ -55,30 +100,19 @@ async def deliver(
     senders: dict[str, Sender],
     *,
     now: datetime,
-    ids: Sequence[int] | None = None,
     recipient: str | None = None,
     limit: int = 100,
 ) -> int:
-    """Send due messages (or just `ids`), keeping each recipient's order; returns how many."""
-    sent = 0
-    async with unit_of_work(sessions) as session:
-        due = await outbox.due(
-            session, now=now, limit=limit, ids=ids, channels=list(senders), recipient=recipient
-        )
-        blocked: set[tuple[str, str]] = set()
-        for message in due:
-            who = (message.channel.value, message.recipient)
-            if who in blocked:
-                continue
-            if await _send_one(senders[message.channel.value], message, now):
-                sent += 1
-            else:
-                blocked.add(who)
-    return sent
+    """One delivery round: claim, send concurrently across recipients; returns how many."""
+    claimed = await claim(sessions, list(senders), now=now, recipient=recipient, limit=limit)
+    results = await asyncio.gather(
+        *(send_claimed(sessions, senders[c.channel], c, now) for c in claimed)
+    )
+    return sum(results)
 
 
 class OutboxWorker:
-    """Delivers the outbox in the background; `wake()` sends new messages at once."""
+    """Delivers the outbox in the background; `wake()` starts a round at once."""
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.channels.base import Delivery
 from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
 from bot.settings import Settings
@@ -24,9 +25,19 @@ from storage import conversation, events, members, outbox
 from storage import locks as storage_locks
 from storage.db import unit_of_work
 from storage.errors import DomainError
-from storage.models import utcnow
+from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A turn's replies, stored in the outbox, ready to send."""
+
+    outbox_id: int
+    channel: str
+    delivery: Delivery
+    direct: bool
 
 
 @dataclass(frozen=True)
@@ -106,33 +117,63 @@ class Dispatcher:
 
     async def handle_event(
         self, channel: str, event_id: str, inbound: Inbound | None, context: dict[str, Any]
-    ) -> int | None:
+    ) -> Answer | None:
         """Process a stored platform event once: the turn, its replies into the outbox, done.
 
-        Returns the outbox id of the replies (None when there is nothing to send or the event
-        was processed already), so the caller can deliver it at once.
+        Returns the answer to send (None when there is nothing to send or the event was
+        processed already). When `direct` is set the answer is leased to the caller, who
+        sends it at once; otherwise an earlier message to the chat is still waiting and the
+        outbox worker delivers both in order.
         """
         async with self.locks.get(channel, inbound.user_id if inbound else event_id):
             async with unit_of_work(self.sessions) as session:
                 if not await events.claim(session, channel=channel, event_id=event_id):
                     return None
-                outbox_id = None
+                answer = None
                 if inbound is not None:
-                    replies, locale, handler = await self._guarded(session, inbound)
-                    if replies:
-                        payload = {**to_payload(replies), "context": context}
-                        outbox_id = await outbox.enqueue_id(
-                            session,
-                            channel=channel,
-                            recipient=inbound.user_id,
-                            locale=locale,
-                            payload=payload,
-                            key=f"reply:{channel}:{event_id}",
-                            now=self.clock(),
-                        )
-                    log.info("event handled", extra={"event_id": event_id, "handler": handler})
+                    answer = await self._answer(session, channel, event_id, inbound, context)
                 await events.finish(session, channel=channel, event_id=event_id, now=self.clock())
-        return outbox_id
+        return answer
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        channel: str,
+        event_id: str,
+        inbound: Inbound,
+        context: dict[str, Any],
+    ) -> Answer | None:
+        replies, locale, handler = await self._guarded(session, inbound)
+        log.info("event handled", extra={"event_id": event_id, "handler": handler})
+        if not replies:
+            return None
+        now = self.clock()
+        outbox_id = await outbox.enqueue_id(
+            session,
+            channel=channel,
+            recipient=inbound.user_id,
+            locale=locale,
+            payload={**to_payload(replies), "context": context},
+            key=f"reply:{channel}:{event_id}",
+            now=now,
+        )
+        if outbox_id is None:
+            return None
+        message = await session.get(OutboxMessage, outbox_id)
+        assert message is not None
+        direct = not await outbox.has_older_pending(
+            session, channel=channel, recipient=inbound.user_id, before_id=outbox_id
+        )
+        if direct:
+            outbox.lease(message, now)
+        delivery = Delivery(
+            recipient=inbound.user_id,
+            locale=locale,
+            replies=replies,
+            retry_key=message.retry_key,
+            context=context,
+        )
+        return Answer(outbox_id=outbox_id, channel=channel, delivery=delivery, direct=direct)
 
     async def _guarded(
         self, session: AsyncSession, inbound: Inbound

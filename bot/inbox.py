@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import EventSource
-from bot.delivery import OutboxWorker, deliver
-from bot.dispatch import Dispatcher
+from bot.delivery import Claimed, OutboxWorker, send_claimed
+from bot.dispatch import Answer, Dispatcher
 from storage import events
 from storage.db import unit_of_work
 from storage.models import ProcessedEvent, utcnow
@@ -38,6 +38,8 @@ class Inbox:
         self.worker = worker
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
+        # Bodies just stored, so processing need not read them back (recovery reads the DB).
+        self._bodies: dict[tuple[str, str], dict[str, Any]] = {}
 
     async def accept(self, channel: str, batch: list[tuple[str, dict[str, Any]]]) -> list[str]:
         """Store events in one transaction; return the ids not seen before (duplicates drop)."""
@@ -49,6 +51,7 @@ class Inbox:
                     session, channel=channel, event_id=event_id, payload=payload, now=now
                 ):
                     fresh.append(event_id)
+                    self._bodies[(channel, event_id)] = payload
         metrics.UPDATES_RECEIVED.labels(channel).inc(len(batch))
         metrics.UPDATES_DUPLICATE.labels(channel).inc(len(batch) - len(fresh))
         return fresh
@@ -70,22 +73,33 @@ class Inbox:
 
     async def process(self, channel: str, event_id: str) -> None:
         """Run one stored event through the bot and deliver its replies."""
-        async with self.sessions() as session:
-            row = await session.scalar(events.select_event(channel=channel, event_id=event_id))
-        if row is None or row.processed_at is not None:
-            return
-        inbound, context = self.sources[channel].to_inbound(row.payload or {})
-        outbox_id = await self.dispatcher.handle_event(channel, event_id, inbound, context)
+        body = self._bodies.pop((channel, event_id), None)
+        if body is None:
+            async with self.sessions() as session:
+                row = await session.scalar(events.select_event(channel=channel, event_id=event_id))
+            if row is None or row.processed_at is not None:
+                return
+            body = row.payload or {}
+        inbound, context = self.sources[channel].to_inbound(body)
+        answer = await self.dispatcher.handle_event(channel, event_id, inbound, context)
         metrics.UPDATES_PROCESSED.labels(channel).inc()
-        if outbox_id is not None:
-            await self.send_now([outbox_id])
+        if answer is not None:
+            await self.send_now(answer)
 
-    async def send_now(self, ids: list[int]) -> None:
-        """Try to deliver these outbox messages at once; the worker retries what fails."""
+    async def send_now(self, answer: Answer) -> None:
+        """Send a turn's answer at once when it may; the worker retries what fails."""
+        if not answer.direct or answer.channel not in self.worker.senders:
+            self.worker.wake()
+            return
+        claimed = Claimed(answer.outbox_id, answer.channel, answer.delivery)
         try:
-            await deliver(self.sessions, self.worker.senders, now=self.clock(), ids=ids)
+            sent = await send_claimed(
+                self.sessions, self.worker.senders[answer.channel], claimed, self.clock()
+            )
         except Exception:
             log.exception("immediate delivery failed; the outbox worker will retry")
+            sent = False
+        if not sent:
             self.worker.wake()
 
     async def recover(self) -> int:

@@ -120,6 +120,56 @@ async def due(
     return list(await session.scalars(query))
 
 
+LEASE = timedelta(seconds=30)
+
+
+def lease(message: OutboxMessage, now: datetime) -> None:
+    """Claim a message for one send attempt; others skip it until the lease ends."""
+    message.next_attempt_at = now + LEASE
+
+
+async def has_older_pending(
+    session: AsyncSession, *, channel: str, recipient: str, before_id: int
+) -> bool:
+    """Whether an earlier message to this chat is still waiting (order must be kept)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.id < before_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def record_sent(session: AsyncSession, message_id: int, *, now: datetime) -> None:
+    """Mark a message delivered and drop its content."""
+    message = await session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is not None and message.status == OutboxStatus.PENDING:
+        mark_sent(message, now)
+
+
+async def record_failure(
+    session: AsyncSession,
+    message_id: int,
+    *,
+    now: datetime,
+    error: str,
+    retry_after: float | None,
+    permanent: bool,
+) -> None:
+    """Record a failed attempt: back off, or give up when retrying cannot help."""
+    message = await session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != OutboxStatus.PENDING:
+        return
+    mark_failed(message, now=now, error=error, retry_after=retry_after)
+    if permanent:
+        message.status = OutboxStatus.DEAD
+
+
 def mark_sent(message: OutboxMessage, now: datetime) -> None:
     """Record a delivery and drop the content: a sent message is not kept."""
     message.payload = {"sent": True}
@@ -135,7 +185,8 @@ def mark_failed(
     """Record a failed attempt and schedule the next with exponential backoff."""
     message.attempts += 1
     message.last_error = error[:200]
-    if message.attempts >= MAX_ATTEMPTS:
+    # A platform that says when to retry (429 Retry-After) is waited for, never given up on.
+    if message.attempts >= MAX_ATTEMPTS and retry_after is None:
         message.status = OutboxStatus.DEAD
         return
     backoff = retry_after if retry_after is not None else min(3600.0, 2.0**message.attempts)

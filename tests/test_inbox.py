@@ -110,7 +110,9 @@ async def test_a_failing_recipient_does_not_jump_its_own_queue(dispatcher, clock
     assert sender.keys_for("u7") == []
     assert sender.keys_for("u8") == [["privacy-notice"]]
     clock.advance(minutes=5)
-    await deliver(dispatcher.sessions, {CHANNEL: sender}, now=clock())
+    assert await deliver(dispatcher.sessions, {CHANNEL: sender}, now=clock()) == 1
+    assert await deliver(dispatcher.sessions, {CHANNEL: sender}, now=clock()) == 1
+    assert await deliver(dispatcher.sessions, {CHANNEL: sender}, now=clock()) == 0
     assert sender.keys_for("u7") == [["privacy-notice"], ["help-text"]]
 
 

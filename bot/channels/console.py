@@ -73,12 +73,13 @@ class ConsoleChat:
         """Run one line through the bot, print the replies and any queued messages."""
         outcome = await self.dispatcher.handle(self.to_inbound(line))
         self.show(outcome.locale, outcome.replies)
-        await deliver(
+        while await deliver(
             self.dispatcher.sessions,
             {CHANNEL: ConsoleSender(self)},
             now=self.dispatcher.clock(),
             recipient=self.user,
-        )
+        ):
+            pass
         return outcome.replies
 
     async def run(self, stream: TextIO = sys.stdin) -> None:
