@@ -25,7 +25,7 @@ from storage import conversation, events, members, outbox
 from storage import locks as storage_locks
 from storage.db import unit_of_work
 from storage.errors import DomainError
-from storage.models import OutboxMessage, utcnow
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +127,13 @@ class Dispatcher:
         """
         async with self.locks.get(channel, inbound.user_id if inbound else event_id):
             async with unit_of_work(self.sessions) as session:
-                if not await events.claim(session, channel=channel, event_id=event_id):
+                if not await events.claim_and_finish(
+                    session, channel=channel, event_id=event_id, now=self.clock()
+                ):
                     return None
-                answer = None
-                if inbound is not None:
-                    answer = await self._answer(session, channel, event_id, inbound, context)
-                await events.finish(session, channel=channel, event_id=event_id, now=self.clock())
-        return answer
+                if inbound is None:
+                    return None
+                return await self._answer(session, channel, event_id, inbound, context)
 
     async def _answer(
         self,
@@ -148,7 +148,9 @@ class Dispatcher:
         if not replies:
             return None
         now = self.clock()
-        outbox_id = await outbox.enqueue_id(
+        # Sent at once unless an earlier message to this chat still waits (order is kept).
+        direct = not await outbox.has_pending(session, channel=channel, recipient=inbound.user_id)
+        message = await outbox.add_reply(
             session,
             channel=channel,
             recipient=inbound.user_id,
@@ -156,16 +158,8 @@ class Dispatcher:
             payload={**to_payload(replies), "context": context},
             key=f"reply:{channel}:{event_id}",
             now=now,
+            leased=direct,
         )
-        if outbox_id is None:
-            return None
-        message = await session.get(OutboxMessage, outbox_id)
-        assert message is not None
-        direct = not await outbox.has_older_pending(
-            session, channel=channel, recipient=inbound.user_id, before_id=outbox_id
-        )
-        if direct:
-            outbox.lease(message, now)
         delivery = Delivery(
             recipient=inbound.user_id,
             locale=locale,
@@ -173,7 +167,7 @@ class Dispatcher:
             retry_key=message.retry_key,
             context=context,
         )
-        return Answer(outbox_id=outbox_id, channel=channel, delivery=delivery, direct=direct)
+        return Answer(outbox_id=message.id, channel=channel, delivery=delivery, direct=direct)
 
     async def _guarded(
         self, session: AsyncSession, inbound: Inbound
@@ -227,6 +221,7 @@ class Dispatcher:
             step=turn.state.step,
             data=turn.state.data,
             now=turn.now,
+            existed=turn.state_existed,
         )
         return replies, turn.locale, handler
 
@@ -244,6 +239,7 @@ class Dispatcher:
             inbound=inbound,
             now=self.clock(),
             state=State(flow=flow, step=step, data=data),
+            state_existed=bool(flow),
             locale=locale,
             pseudonym_key=self.key,
             member=identity.member,

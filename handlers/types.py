@@ -127,6 +127,7 @@ class Turn:
     counselor: Counselor | None = None
     hr_user: HrUser | None = None
     args: list[str] = field(default_factory=list)
+    state_existed: bool = True
 
     @property
     def text(self) -> str:

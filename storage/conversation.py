@@ -28,9 +28,12 @@ async def save(
     step: str,
     data: dict[str, Any],
     now: datetime,
+    existed: bool = True,
 ) -> None:
-    """Store the chat's state; an empty flow deletes the row."""
-    row = await session.get(ConversationState, (channel, external_id))
+    """Store the chat's state; an empty flow deletes the row (no lookup when none existed)."""
+    if not existed and not flow:
+        return
+    row = await session.get(ConversationState, (channel, external_id)) if existed else None
     if not flow:
         if row is not None:
             await session.delete(row)

@@ -53,6 +53,26 @@ async def pending(
     return list(rows)
 
 
+async def claim_and_finish(
+    session: AsyncSession, *, channel: str, event_id: str, now: datetime
+) -> bool:
+    """Mark a stored event processed (dropping its body) in the caller's transaction.
+
+    One statement: True when this transaction took it (the row stays locked until commit,
+    and a rollback undoes it); False when it was processed already or is unknown.
+    """
+    result = await session.execute(
+        update(ProcessedEvent)
+        .where(
+            ProcessedEvent.channel == channel,
+            ProcessedEvent.event_id == event_id,
+            ProcessedEvent.processed_at.is_(None),
+        )
+        .values(processed_at=now, payload=None)
+    )
+    return bool(result.rowcount)
+
+
 async def claim(session: AsyncSession, *, channel: str, event_id: str) -> bool:
     """Lock a stored, unprocessed event for processing; False if done or unknown."""
     row = await session.scalar(

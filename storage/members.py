@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import orgs
@@ -47,17 +47,23 @@ class Identity:
 
 
 async def identify(session: AsyncSession, channel: str, external_id: str) -> Identity:
-    """Look up every role a chat account holds."""
-    member = await session.scalar(
-        select(Member).where(Member.channel == channel, Member.external_id == external_id)
+    """Look up every role a chat account holds (one round trip to find them)."""
+    roles = union_all(
+        *(
+            select(literal(name).label("role"), model.id).where(
+                model.channel == channel, model.external_id == external_id
+            )
+            for name, model in (("member", Member), ("counselor", Counselor), ("hr", HrUser))
+        )
     )
-    counselor = await session.scalar(
-        select(Counselor).where(Counselor.channel == channel, Counselor.external_id == external_id)
+    found = {role: row_id for role, row_id in await session.execute(roles)}
+    return Identity(
+        member=await session.get(Member, found["member"]) if "member" in found else None,
+        counselor=await session.get(Counselor, found["counselor"])
+        if "counselor" in found
+        else None,
+        hr_user=await session.get(HrUser, found["hr"]) if "hr" in found else None,
     )
-    hr_user = await session.scalar(
-        select(HrUser).where(HrUser.channel == channel, HrUser.external_id == external_id)
-    )
-    return Identity(member=member, counselor=counselor, hr_user=hr_user)
 
 
 async def consent(

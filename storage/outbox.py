@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -128,6 +128,49 @@ def lease(message: OutboxMessage, now: datetime) -> None:
     message.next_attempt_at = now + LEASE
 
 
+async def has_pending(session: AsyncSession, *, channel: str, recipient: str) -> bool:
+    """Whether any message to this chat is still waiting."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def add_reply(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    locale: str,
+    payload: dict[str, Any],
+    key: str,
+    now: datetime,
+    leased: bool,
+) -> OutboxMessage:
+    """Store a turn's answer (one per event, so its key cannot clash); leased when sent now."""
+    message = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        locale=locale,
+        payload=payload,
+        idempotency_key=key,
+        retry_key=str(uuid.uuid4()),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now + LEASE if leased else now,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
 async def has_older_pending(
     session: AsyncSession, *, channel: str, recipient: str, before_id: int
 ) -> bool:
@@ -146,10 +189,18 @@ async def has_older_pending(
 
 
 async def record_sent(session: AsyncSession, message_id: int, *, now: datetime) -> None:
-    """Mark a message delivered and drop its content."""
-    message = await session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is not None and message.status == OutboxStatus.PENDING:
-        mark_sent(message, now)
+    """Mark a message delivered and drop its content (one statement)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            payload={"sent": True},
+            attempts=OutboxMessage.attempts + 1,
+            last_error=None,
+        )
+    )
 
 
 async def record_failure(
