@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format serve clean
+.PHONY: run test lint format serve bench clean
 
 $(PY):
 	@$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+# Benchmarks are their own target (minutes, not part of make test): Telegram, LINE, KPI.
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
