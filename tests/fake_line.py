@@ -4,7 +4,8 @@ The API side serves reply, push, multicast, profile and the rich-menu endpoints,
 what LINE refuses: a bad token, a body that breaks `../shared/specs/messaging-api.yml` (checked
 with discriminator dispatch), or one that breaks a limit the spec leaves to prose (5000-unit
 texts, 13 quick replies with 20-character labels and no URI actions, 300-character postback
-data, 12-bubble carousels, alt texts, once-only reply tokens, retry keys answered with 409).
+data, 12-bubble carousels, alt texts, https image URLs, once-only reply tokens, retry keys
+answered with 409).
 Tests can make the next calls fail, or fail after being accepted (a lost response).
 """
 
@@ -100,6 +101,8 @@ def message_problems(messages: Any) -> list[str]:
                 problems.append(f"{where}.text: must be 1-5000 UTF-16 code units")
         if message.get("type") == "flex":
             problems += _flex_problems(message, where)
+        if message.get("type") == "image":
+            problems += _image_problems(message, where)
         if "quickReply" in message:
             problems += _quick_reply_problems(message["quickReply"], f"{where}.quickReply")
         problems += _action_problems(message, where)
@@ -119,6 +122,16 @@ def _flex_problems(message: dict[str, Any], where: str) -> list[str]:
     for path, node in _walk(contents, f"{where}.contents"):
         if node.get("type") == "text" and "contents" not in node and not node.get("text"):
             problems.append(f"{path}.text: empty")
+    return problems
+
+
+def _image_problems(message: dict[str, Any], where: str) -> list[str]:
+    """LINE fetches images itself: each URL must be https and at most 2000 characters."""
+    problems = []
+    for name in ("originalContentUrl", "previewImageUrl"):
+        url = message.get(name) or ""
+        if not url.startswith("https://") or len(url) > 2000:
+            problems.append(f"{where}.{name}: must be an https URL of at most 2000 characters")
     return problems
 
 

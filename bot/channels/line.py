@@ -5,6 +5,8 @@ under its `webhookEventId` (a redelivery is then a duplicate and drops), answer 
 language of users not seen yet, and hand the events to the inbox. Replies come back through the
 outbox as a Delivery: a fresh reply token is used once, anything else is pushed with the outbox
 row's retry key, so a retried push that LINE had accepted answers 409 instead of repeating.
+Images (charts) are stored as media and sent by their URL under EAP_PUBLIC_URL, which LINE
+fetches from GET /media/{token}; other files cannot be sent by a LINE bot and are left out.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import AlreadyDelivered, Delivery, SendError
-from bot.channels.line_render import to_requests
+from bot.channels.line_render import is_image, to_requests
 from bot.settings import Settings
-from handlers.types import Inbound
-from storage import members
+from handlers.types import Inbound, Reply
+from storage import media, members
 from storage.db import unit_of_work
 from storage.models import utcnow
 
@@ -88,6 +91,7 @@ class LineChannel:
         self._languages: OrderedDict[str, str] = OrderedDict()
         self._lookups: dict[str, asyncio.Task[None]] = {}
         self._status_lock = asyncio.Lock()
+        self._warned_no_media = False
 
     # Lifecycle
 
@@ -255,13 +259,38 @@ class LineChannel:
 
     async def send(self, delivery: Delivery) -> None:
         """Reply while the event's token is fresh, else push with the outbox row's retry key."""
-        requests = to_requests(delivery.locale, delivery.replies)
+        image_urls = await self._image_urls(delivery.replies)
+        requests = to_requests(delivery.locale, delivery.replies, image_urls)
         if not requests:
             return
         token = self._fresh_reply_token(delivery, len(requests))
         if token is not None and await self._reply(token, requests[0]):
             return
         await self._push(delivery.recipient, requests, delivery.retry_key)
+
+    async def _image_urls(self, replies: list[Reply]) -> dict[int, str]:
+        """Store each reply's image for LINE to fetch; its public URL by reply index."""
+        images = {i: r.attachment for i, r in enumerate(replies) if is_image(r.attachment)}
+        if not images:
+            return {}
+        base = self.settings.public_url.rstrip("/")
+        if not base or self._sessions is None:
+            if not self._warned_no_media:
+                log.warning("EAP_PUBLIC_URL is not set: LINE messages go without their images")
+                self._warned_no_media = True
+            return {}
+        try:
+            async with unit_of_work(self._sessions) as session:
+                tokens = {
+                    index: await media.store(
+                        session, content=image.content, mime_type=image.mime_type, now=self.clock()
+                    )
+                    for index, image in images.items()
+                    if image is not None
+                }
+        except (SQLAlchemyError, OSError) as err:
+            raise SendError(f"media not stored: {type(err).__name__}") from None
+        return {index: f"{base}/media/{token}" for index, token in tokens.items()}
 
     def _fresh_reply_token(self, delivery: Delivery, requests: int) -> str | None:
         """The reply token, if this is the first try at a single request soon after the event.

@@ -3,15 +3,17 @@
 Limits (LINE Messaging API reference; the OpenAPI spec states only some of them):
 5 messages per request, 5000 UTF-16 code units per text, 13 quick reply items with labels of
 at most 20 characters and no URI actions, postback data of at most 300 characters, 12 bubbles
-per carousel, and an alt text on every Flex message.
+per carousel, and an alt text on every Flex message. Images are sent by https URL (LINE fetches
+them): JPEG or PNG, at most 1 MB for the preview; LINE bots cannot send other files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import render
-from handlers.types import Choice, Reply
+from handlers.types import Attachment, Choice, Reply
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -24,6 +26,9 @@ MAX_BUBBLES = 12
 MAX_ALT_TEXT = 400  # LINE allows 1500; a notification shows far less
 MAX_BUTTONS = 8  # per bubble, so a bubble stays well under LINE's JSON size limit
 MAX_BUBBLE_TEXT = 1000  # longer prompts go as text messages before the buttons
+MAX_IMAGE_URL = 2000
+MAX_IMAGE_BYTES = 1024 * 1024  # the preview's limit, and one file serves as both
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 SLOT_LABELS = frozenset({"book-slot"})
 BOOKING_KEYS = frozenset({"my-booking"})
 BOOKING_ACTIONS = frozenset({"my-cancel", "my-reschedule"})
@@ -246,8 +251,37 @@ def _render_one(locale: str, reply: Reply, last: bool) -> list[Message]:
     return _menu(locale, text, reply.choices)
 
 
-def render_messages(locale: str, replies: list[Reply]) -> list[Message]:
-    """Every reply as LINE message objects, in order (may be more than one request's worth)."""
+def is_image(attachment: Attachment | None) -> bool:
+    """Whether LINE can show this attachment as an image message (other files are left out)."""
+    return (
+        attachment is not None
+        and attachment.mime_type in IMAGE_TYPES
+        and 0 < len(attachment.content) <= MAX_IMAGE_BYTES
+    )
+
+
+def image_message(url: str) -> Message | None:
+    """An image message showing the file at `url` (also its preview); None if LINE can't."""
+    if not url.startswith("https://") or len(url) > MAX_IMAGE_URL:
+        return None
+    return {"type": "image", "originalContentUrl": url, "previewImageUrl": url}
+
+
+def _images(urls: Mapping[int, str], start: int, end: int) -> list[Message]:
+    """Image messages for the replies start..end-1 that have a URL, in order."""
+    found = [image_message(urls[i]) for i in range(start, end) if i in urls]
+    return [message for message in found if message is not None]
+
+
+def render_messages(
+    locale: str, replies: list[Reply], image_urls: Mapping[int, str] | None = None
+) -> list[Message]:
+    """Every reply as LINE message objects, in order (may be more than one request's worth).
+
+    `image_urls` maps a reply's index to where its image is served; the image goes before the
+    reply's text, which then reads as its caption (as on Telegram). Other files are left out.
+    """
+    urls = image_urls or {}
     messages: list[Message] = []
     index = 0
     while index < len(replies):
@@ -255,9 +289,10 @@ def render_messages(locale: str, replies: list[Reply]) -> list[Message]:
         if replies[index].key in BOOKING_KEYS:
             while end < len(replies) and replies[end].key in BOOKING_KEYS:
                 end += 1
-            messages += _render_bookings(locale, replies[index:end], end == len(replies))
+            rendered = _render_bookings(locale, replies[index:end], end == len(replies))
         else:
-            messages += _render_one(locale, replies[index], end == len(replies))
+            rendered = _render_one(locale, replies[index], end == len(replies))
+        messages += _images(urls, index, end) + rendered
         index = end
     return messages
 
@@ -282,9 +317,11 @@ def _merge_smallest_pair(messages: list[Message]) -> bool:
     return True
 
 
-def to_requests(locale: str, replies: list[Reply]) -> list[list[Message]]:
+def to_requests(
+    locale: str, replies: list[Reply], image_urls: Mapping[int, str] | None = None
+) -> list[list[Message]]:
     """The messages grouped per API request (5 at most), texts joined first to need fewer."""
-    messages = render_messages(locale, replies)
+    messages = render_messages(locale, replies, image_urls)
     while len(messages) > MAX_MESSAGES and _merge_smallest_pair(messages):
         pass
     return [messages[i : i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
