@@ -16,6 +16,7 @@ from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.web import build_app
 from handlers.jobs import build_jobs
+from storage.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,15 @@ class Server:
         for channel in channels:
             channel.add_routes(self.app, self.inbox)
         self.runner = web.AppRunner(self.app)
-        self.scheduler = build_scheduler(runtime.sessions, build_jobs(runtime.dispatcher.key))
+        settings = runtime.settings
+        keep = Retention(
+            processed_events=settings.retention_events_days,
+            sent_messages=settings.retention_messages_days,
+            conversation_states=settings.retention_states_days,
+        )
+        self.scheduler = build_scheduler(
+            runtime.sessions, build_jobs(runtime.dispatcher.key, keep)
+        )
 
     async def start(self, host: str, port: int) -> None:
         """Listen, recover unprocessed events, start delivery, jobs and channels."""

@@ -37,6 +37,9 @@ class Settings:
     public_url: str = ""
     log_level: str = "INFO"
     log_format: str = "text"
+    retention_events_days: int = 30
+    retention_messages_days: int = 30
+    retention_states_days: int = 30
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,6 +110,9 @@ def _validate(settings: Settings) -> None:
         raise SettingsError(
             "EAP_LINE_CHANNEL_SECRET and EAP_LINE_ACCESS_TOKEN must be set together"
         )
+    for name in ("retention_events_days", "retention_messages_days", "retention_states_days"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{_env_name(name)} must be at least 1 (days)")
     if settings.log_format not in ("text", "json"):
         raise SettingsError("EAP_LOG_FORMAT must be text or json")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

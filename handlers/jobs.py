@@ -77,14 +77,23 @@ async def send_feedback_prompts(sessions: async_sessionmaker[AsyncSession], now:
     return sent
 
 
-async def purge_old_rows(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+async def purge_old_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    keep: retention.Retention = retention.DEFAULT,
+) -> int:
     """Apply the retention rules (processed events, sent messages, idle states, media)."""
     async with unit_of_work(sessions) as session:
-        return await retention.purge(session, now=now)
+        return await retention.purge(session, now=now, keep=keep)
 
 
-def build_jobs(key: bytes) -> dict[str, tuple[Job, int]]:
+def build_jobs(
+    key: bytes, keep: retention.Retention = retention.DEFAULT
+) -> dict[str, tuple[Job, int]]:
     """Every scheduled job by name, with its interval in seconds."""
+
+    async def purge(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+        return await purge_old_rows(sessions, now, keep)
 
     def keyed(job: Callable[..., Awaitable[int]]) -> Job:
         async def run(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
@@ -99,7 +108,7 @@ def build_jobs(key: bytes) -> dict[str, tuple[Job, int]]:
         "session_outcomes": (keyed(staff_jobs.ask_outcomes), 300),
         "waitlist_holds": (keyed(staff_jobs.rotate_waitlist), 60),
         "weekly_slots": (keyed(staff_jobs.extend_slots), 3600),
-        "retention": (purge_old_rows, 3600),
+        "retention": (purge, 3600),
         "kpi_snapshots": (snapshot_all, 3600),
         "hr_digests": (keyed(digest.send_digests), 600),
     }

@@ -21,6 +21,9 @@ class Retention:
     conversation_states: int = 30
 
 
+DEFAULT = Retention()
+
+
 async def purge(session: AsyncSession, *, now: datetime, keep: Retention = Retention()) -> int:
     """Delete processed events, sent or dead messages, idle states and expired media."""
     removed = await media.purge(session, now)

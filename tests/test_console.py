@@ -130,3 +130,18 @@ def test_every_command_has_help(command: str) -> None:
     )
     assert result.returncode == 0
     assert f"usage: eap-bot {command}" in result.stdout
+
+
+def test_retention_setting_must_be_positive(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EAP_")}
+    env["EAP_RETENTION_EVENTS_DAYS"] = "0"
+    result = subprocess.run(
+        [sys.executable, "bot.py", "migrate"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "EAP_RETENTION_EVENTS_DAYS must be at least 1" in result.stderr

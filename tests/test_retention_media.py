@@ -80,3 +80,14 @@ async def test_readiness_fails_while_the_database_is_unreachable(
         assert (await client.get("/healthz")).status == 200
         assert (await client.get("/readyz")).status == 503
     await broken.dispose()
+
+
+async def test_retention_is_configurable(sessions, clock) -> None:
+    from storage.retention import Retention
+
+    async with unit_of_work(sessions) as session:
+        await events.record(session, channel="test", event_id="e", payload={}, now=clock())
+        await events.finish(session, channel="test", event_id="e", now=clock())
+    clock.advance(days=3)
+    assert await purge_old_rows(sessions, clock(), Retention(processed_events=5)) == 0
+    assert await purge_old_rows(sessions, clock(), Retention(processed_events=2)) == 1
