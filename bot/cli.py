@@ -41,11 +41,19 @@ def _parser() -> argparse.ArgumentParser:
         help="who you are in the chat (default: demo, the linked demo employee E0001); "
         "any other name starts as a new person",
     )
-    commands.add_parser(
+    serve = commands.add_parser(
         "serve",
         help="run the web app, the scheduler and the configured channels",
-        description="Serve GET /healthz and the webhooks of each channel whose credentials "
-        "are set, and run the scheduled jobs.",
+        description="Serve GET /healthz, /readyz, /metrics and the webhooks of each channel "
+        "whose credentials are set, deliver the outbox and run the scheduled jobs.",
+    )
+    serve.add_argument(
+        "--role",
+        choices=("all", "web", "worker"),
+        default="all",
+        help="all (default): everything in one process; web: webhooks and answers; worker: "
+        "outbox delivery, recovery and (on the elected leader) the scheduler. web and worker "
+        "need PostgreSQL",
     )
     from bot import cli_hr, cli_staff
 
@@ -92,10 +100,10 @@ async def _chat(settings: Settings, user: str) -> int:
     return 0
 
 
-async def _serve(settings: Settings) -> int:
+async def _serve(settings: Settings, role: str) -> int:
     from bot.server import serve
 
-    await serve(settings)
+    await serve(settings, role)
     return 0
 
 
@@ -129,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.channels import line_richmenu
 
             return asyncio.run(line_richmenu.run(args, settings))
-        return asyncio.run(_serve(settings))
+        return asyncio.run(_serve(settings, args.role))
     except SettingsError as err:
         print(f"eap-bot: configuration error: {err}", file=sys.stderr)
         return 2

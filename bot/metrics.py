@@ -50,6 +50,9 @@ SCHEDULER_RUNS = Counter(
 CRISIS_SCREENS = Counter(
     "eap_crisis_screens", "Messages the crisis screen answered", registry=REGISTRY
 )
+SCHEDULER_LEADER = Gauge(
+    "eap_scheduler_leader", "1 while this process is the scheduler leader", registry=REGISTRY
+)
 FLOOD_LIMITED = Counter(
     "eap_flood_limited", "Messages held back by flood control", registry=REGISTRY
 )

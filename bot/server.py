@@ -8,14 +8,17 @@ import signal
 
 from aiohttp import web
 
+from bot import metrics
 from bot.channels.base import Channel
 from bot.delivery import OutboxWorker
 from bot.inbox import Inbox
+from bot.leader import LeaderElection
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import build_scheduler
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.web import build_app
 from handlers.jobs import build_jobs
+from storage.db import is_sqlite
 from storage.retention import Retention
 
 log = logging.getLogger(__name__)
@@ -35,19 +38,30 @@ def configured_channels(settings: Settings) -> list[Channel]:
     return channels
 
 
-class Server:
-    """Everything `serve` runs, startable and stoppable (tests run it in-process)."""
+ROLES = ("all", "web", "worker")
+RECOVER_EVERY = 30.0
 
-    def __init__(self, runtime: Runtime, channels: list[Channel]) -> None:
+
+class Server:
+    """Everything `serve` runs, by role, startable and stoppable (tests run it in-process).
+
+    web: webhooks, processing and immediate answers. worker: the outbox worker, recovery of
+    events a crashed process left, and, on the elected leader only, the scheduler and the
+    channels' own receiving (webhook registration, long polling). all: both.
+    """
+
+    def __init__(self, runtime: Runtime, channels: list[Channel], role: str = "all") -> None:
         """Wire the outbox worker, the inbox and the web app around the channels."""
         self.runtime = runtime
         self.channels = channels
+        self.role = role
         senders = {c.channel: c for c in channels}
         self.worker = OutboxWorker(runtime.sessions, senders)  # type: ignore[arg-type]
         self.inbox = Inbox(runtime.dispatcher, senders, self.worker)  # type: ignore[arg-type]
         self.app = build_app(runtime)
-        for channel in channels:
-            channel.add_routes(self.app, self.inbox)
+        if role in ("all", "web"):
+            for channel in channels:
+                channel.add_routes(self.app, self.inbox)
         self.runner = web.AppRunner(self.app)
         settings = runtime.settings
         keep = Retention(
@@ -58,41 +72,100 @@ class Server:
         self.scheduler = build_scheduler(
             runtime.sessions, build_jobs(runtime.dispatcher.key, keep)
         )
+        self.leader = LeaderElection(
+            runtime.engine, on_elected=self._lead, on_deposed=self._step_down
+        )
+        self._recovery: asyncio.Task[None] | None = None
+        self._leading = False
+        self.fatal: Exception | None = None
+        self.failed = asyncio.Event()
+
+    async def _lead(self) -> None:
+        """Became the leader: run the scheduled jobs and the channels' receiving."""
+        if self.scheduler.state == 0:  # never started
+            self.scheduler.start()
+        else:
+            self.scheduler.resume()
+        for channel in self.channels:
+            try:
+                await channel.start()
+            except SettingsError as err:  # e.g. a token the platform rejects: stop serving
+                self.fatal = err
+                self.failed.set()
+                raise
+            log.info("%s channel started", channel.channel)
+        metrics.SCHEDULER_LEADER.set(1)
+        self._leading = True
+
+    async def _step_down(self) -> None:
+        """Lost the leadership (database gone): pause the jobs until elected again."""
+        self._leading = False
+        metrics.SCHEDULER_LEADER.set(0)
+        self.scheduler.pause()
+
+    async def _recover_forever(self) -> None:
+        """Process events left stored by a process that died, now and every 30 s."""
+        while True:
+            try:
+                recovered = await self.inbox.recover()
+                if recovered:
+                    log.info("recovered %d events stored before a crash", recovered)
+            except Exception:  # the database may be down; try again later
+                log.warning("event recovery failed; retrying")
+            await asyncio.sleep(RECOVER_EVERY)
 
     async def start(self, host: str, port: int) -> None:
-        """Listen, recover unprocessed events, start delivery, jobs and channels."""
+        """Listen; a worker also recovers events, delivers the outbox and seeks leadership."""
         await self.runner.setup()
         await web.TCPSite(self.runner, host, port).start()
-        recovered = await self.inbox.recover()
-        if recovered:
-            log.info("recovered %d events stored before a restart", recovered)
+        if self.role == "web":
+            return
+        self._recovery = asyncio.create_task(self._recover_forever(), name="event-recovery")
         self.worker.start()
-        self.scheduler.start()
-        for channel in self.channels:
-            await channel.start()
-            log.info("%s channel started", channel.channel)
+        self.leader.start()
+        for _ in range(500):  # usually elected at once; give the first check time to finish
+            if self._leading or self.fatal is not None:
+                break
+            await asyncio.sleep(0.01)
+        if self.fatal is not None:
+            await self.stop()
+            raise self.fatal
 
     async def stop(self) -> None:
         """Stop receiving, finish what was accepted, and close."""
-        for channel in self.channels:
-            await channel.stop()
-        self.scheduler.shutdown(wait=False)
+        if self._recovery is not None:
+            self._recovery.cancel()
+        await self.leader.stop()
+        if self._leading or self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         await self.inbox.drain()
         await self.worker.stop()
+        for channel in self.channels:
+            await channel.stop()
         await self.runner.cleanup()
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, role: str = "all") -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""
+    if role != "all" and is_sqlite(settings.database_url):
+        raise SettingsError(
+            "SQLite runs as a single process: use `serve --role all`, or PostgreSQL "
+            "(EAP_DATABASE_URL=postgresql+asyncpg://...) for separate web and worker processes"
+        )
     async with open_runtime(settings) as runtime:
-        server = Server(runtime, configured_channels(settings))
+        server = Server(runtime, configured_channels(settings), role)
         await server.start(settings.host, settings.port)
         if not server.channels:
-            log.info("no channel credentials set: only /healthz and the scheduler run")
-        log.info("serving on http://%s:%d", settings.host, settings.port)
+            log.info("no channel credentials set: only the web endpoints and the scheduler run")
+        log.info("serving (%s) on http://%s:%d", role, settings.host, settings.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
         await server.stop()
+        if server.fatal is not None:
+            raise server.fatal
