@@ -1,6 +1,6 @@
 """Joining the waitlist, and offering freed slots to the first in line.
 
-Payloads: wl:j:DOMAIN | wl:x:ID
+Payloads: wl:j:DOMAIN | wl:d:ID:WEEKDAY | wl:x:ID
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.menu import main_choices
-from handlers.types import Choice, Key, Reply, Turn, to_payload
+from handlers.types import Choice, Key, Lines, Reply, Turn, to_payload
 from storage import orgs, outbox, waitlist
 from storage.models import Booking, Counselor, Domain, Member, Organisation, Slot
 from storage.slots import booking_window
@@ -63,11 +63,33 @@ async def route(turn: Turn) -> list[Reply]:
         entry = await waitlist.join(
             turn.session, member=turn.member, domain=args[1], weekdays="", now=turn.now
         )
+        days = [Choice(f"weekday-{d}", f"wl:d:{entry.id}:{d}") for d in range(7)]
         return [
             Reply(
                 "waitlist-joined",
                 domain=Key(f"domain-{args[1]}"),
-                choices=[Choice("waitlist-leave", f"wl:x:{entry.id}"), Choice("menu-back", "m")],
+                choices=[
+                    *days,
+                    Choice("waitlist-leave", f"wl:x:{entry.id}"),
+                    Choice("menu-back", "m"),
+                ],
+            )
+        ]
+    if args[:1] == ["d"] and len(args) > 2 and args[1].isdigit() and args[2] in set("0123456"):
+        entry = await waitlist.add_weekday(
+            turn.session, member=turn.member, entry_id=int(args[1]), weekday=int(args[2])
+        )
+        chosen = sorted(int(d) for d in entry.weekdays.split(",") if d)
+        return [
+            Reply(
+                "waitlist-days",
+                body=Lines((f"weekday-{d}", {}) for d in chosen),
+                choices=[
+                    Choice(f"weekday-{d}", f"wl:d:{entry.id}:{d}")
+                    for d in range(7)
+                    if d not in chosen
+                ]
+                + [Choice("menu-back", "m")],
             )
         ]
     if args[:1] == ["x"] and len(args) > 1 and args[1].isdigit():

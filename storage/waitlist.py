@@ -38,6 +38,19 @@ async def join(
     return entry
 
 
+async def add_weekday(
+    session: AsyncSession, *, member: Member, entry_id: int, weekday: int
+) -> WaitlistEntry:
+    """Limit the member's waitlist entry to some weekdays (0 = Monday); none means any day."""
+    entry = await session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.member_id != member.id or entry.closed_at is not None:
+        raise NotFound()
+    days = {d for d in entry.weekdays.split(",") if d} | {str(weekday)}
+    entry.weekdays = ",".join(sorted(days))
+    await session.flush()
+    return entry
+
+
 async def leave(session: AsyncSession, *, member: Member, entry_id: int, now: datetime) -> None:
     """Take the member off the waitlist."""
     entry = await session.get(WaitlistEntry, entry_id)

@@ -149,6 +149,7 @@ async def test_no_role_can_touch_what_it_does_not_own(
         "NUMBER": "1925",
         "LOCALE": "en",
         "ORG": "DEMO",
+        "WEEKDAY": "2",
     }
     before = await fingerprint(sessions, booking.id, booking.counselor_id)
     tried = 0

@@ -377,3 +377,73 @@ async def test_someone_else_cannot_confirm_a_series(dispatcher, sessions, clock)
     [offer] = await messages_to(sessions, "emp")
     await other.tap(offer[0].choices[0].payload)
     assert other.keys[0] == "error-not-found"
+
+
+async def test_waitlist_can_be_limited_to_some_weekdays(dispatcher, sessions, clock) -> None:
+    from storage.models import WaitlistEntry
+
+    await seed_demo(sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    await employee.tap("wl:j:nutrition")
+    assert employee.keys == ["waitlist-joined"]
+    await employee.choose("weekday-2")
+    await employee.choose("weekday-4")
+    assert employee.keys == ["waitlist-days"]
+    assert [k for k, _ in employee.replies[0].params["body"]] == ["weekday-2", "weekday-4"]
+    async with sessions() as session:
+        entry = await session.scalar(select(WaitlistEntry))
+    assert entry.weekdays == "2,4"
+
+
+async def test_daily_cap_hides_a_full_day(dispatcher, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    params = await book_first(employee)
+    async with unit_of_work(sessions) as session:
+        counselor = await session.scalar(
+            select(Counselor).join(Booking, Booking.counselor_id == Counselor.id)
+        )
+        counselor.daily_cap = 1
+        same_day = {
+            s.id
+            for s in await session.scalars(
+                select(Slot).where(
+                    Slot.counselor_id == counselor.id,
+                    Slot.starts_at > params["start"],
+                    Slot.starts_at < params["start"] + timedelta(hours=8),
+                )
+            )
+        }
+    other = Chat(dispatcher, "other")
+    await link(other, "E0007")
+    await other.tap("bk:m:psychology:video")
+    await other.choose("book-day")
+    offered = {
+        int(c.payload.split(":")[2])
+        for c in other.replies[0].choices
+        if c.payload.startswith("bk:s:")
+    }
+    assert same_day and offered.isdisjoint(same_day)
+    await other.tap(f"bk:ok:{min(same_day)}:psychology:video")
+    assert other.keys[0] == "book-slot-unavailable"
+
+
+async def test_no_show_uses_hours_only_when_the_organisation_says_so(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    params = await book_first(employee)
+    booking = await first_booking(sessions)
+    async with unit_of_work(sessions) as session:
+        org = await orgs.by_code(session, "DEMO")
+        org.no_show_uses_hours = False
+    clock.now = params["start"] + timedelta(hours=2)
+    await counselor.tap(f"co:ns:{booking.id}")
+    assert counselor.keys == ["counselor-no-show-saved"]
+    await employee.tap("hrs")
+    assert (employee.replies[0].params["used"], employee.replies[0].params["left"]) == (0, 8)
