@@ -8,30 +8,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import digest, staff_jobs
+from handlers import digest, notify, staff_jobs
 from handlers.feedback import prompt
-from handlers.types import Key, Reply, to_payload
+from handlers.types import Key, Reply
 from kpi.snapshot import snapshot_all
-from storage import feedback, orgs, outbox, retention
+from storage import feedback, orgs, retention
 from storage.db import unit_of_work
 from storage.models import Booking, BookingStatus, Member
 
 Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]
 REMINDERS = (("reminder-24h", timedelta(hours=24)), ("reminder-1h", timedelta(hours=1)))
-
-
-async def _send(
-    session: AsyncSession, member: Member, replies: list[Reply], key: str, now: datetime
-) -> bool:
-    return await outbox.enqueue(
-        session,
-        channel=member.channel.value,
-        recipient=member.external_id,
-        locale=member.locale,
-        payload=to_payload(replies),
-        key=key,
-        now=now,
-    )
 
 
 async def send_reminders(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
@@ -58,7 +44,7 @@ async def send_reminders(sessions: async_sessionmaker[AsyncSession], now: dateti
                 domain=Key(f"domain-{booking.domain.value}"),
                 mode=Key(f"mode-{booking.mode.value}"),
             )
-            sent += await _send(session, member, [reply], f"{key}:{booking.id}", now)
+            sent += await notify.to_chat(session, member, [reply], f"{key}:{booking.id}", now)
     return sent
 
 
@@ -73,7 +59,9 @@ async def send_feedback_prompts(sessions: async_sessionmaker[AsyncSession], now:
             if member is None or member.messaging_stopped_at is not None:
                 continue
             intro = Reply(key, domain=Key(f"domain-{row.domain.value}"))
-            sent += await _send(session, member, [intro, prompt(row)], f"{key}:{row.id}", now)
+            sent += await notify.to_chat(
+                session, member, [intro, prompt(row)], f"{key}:{row.id}", now
+            )
     return sent
 
 

@@ -30,15 +30,16 @@ async def booking_params(session: AsyncSession, key: bytes, booking: Booking) ->
     }
 
 
-async def to_staff(
+async def to_chat(
     session: AsyncSession,
-    person: Counselor | HrUser,
+    person: Member | Counselor | HrUser,
     replies: list[Reply],
     key: str,
     now: datetime,
 ) -> bool:
-    """Queue messages to a counselor or HR user, if linked to a chat."""
-    if person.channel is None or person.external_id is None:
+    """Queue messages to a person's chat, unless unlinked or messaging was stopped."""
+    stopped = isinstance(person, Member) and person.messaging_stopped_at is not None
+    if person.channel is None or person.external_id is None or stopped:
         return False
     return await outbox.enqueue(
         session,
@@ -51,22 +52,15 @@ async def to_staff(
     )
 
 
+to_staff = to_chat
+
+
 async def to_counselor(
     session: AsyncSession, booking: Booking, replies: list[Reply], key: str, now: datetime
 ) -> bool:
     """Queue messages to the booking's counselor, if linked to a chat."""
     counselor = await session.get(Counselor, booking.counselor_id)
-    if counselor is None or counselor.channel is None or counselor.external_id is None:
-        return False
-    return await outbox.enqueue(
-        session,
-        channel=counselor.channel.value,
-        recipient=counselor.external_id,
-        locale=counselor.locale,
-        payload=to_payload(replies),
-        key=key,
-        now=now,
-    )
+    return counselor is not None and await to_chat(session, counselor, replies, key, now)
 
 
 async def to_member(
@@ -74,17 +68,7 @@ async def to_member(
 ) -> bool:
     """Queue messages to an employee, unless forgotten or messaging was stopped."""
     member = await session.get(Member, member_id) if member_id else None
-    if member is None or member.messaging_stopped_at is not None:
-        return False
-    return await outbox.enqueue(
-        session,
-        channel=member.channel.value,
-        recipient=member.external_id,
-        locale=member.locale,
-        payload=to_payload(replies),
-        key=key,
-        now=now,
-    )
+    return member is not None and await to_chat(session, member, replies, key, now)
 
 
 async def new_booking(session: AsyncSession, key: bytes, booking: Booking, now: datetime) -> None:
