@@ -353,7 +353,8 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
 def _event_id(event: dict[str, Any]) -> str:
     """LINE's webhookEventId; a digest of the event for the (old) events without one."""
     event_id = event.get("webhookEventId")
-    if isinstance(event_id, str) and event_id:
+    # LINE's ids are ULIDs; a NUL or a lone surrogate could not even be stored as text
+    if isinstance(event_id, str) and event_id and event_id.isascii() and event_id.isprintable():
         return event_id[:100]
     canonical = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(canonical).hexdigest()

@@ -46,6 +46,7 @@ WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_BODY = 256 * 1024  # an update is a few kB; Telegram's own text limits keep it far below
+MAX_UPDATE_ID = 2**63  # Telegram's ids are far below; a longer one overflows the event id
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = (
     "start",
@@ -202,17 +203,17 @@ async def _read_capped(request: web.Request, limit: int) -> bytes | None:
 
 
 def _parse_update(body: bytes) -> dict[str, Any] | None:
-    """The update as a dict, or None unless it is a JSON object with an integer update_id."""
+    """The update as a dict, or None unless it is a JSON object with a 64-bit update_id."""
     try:
         update = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can parse
         return None
     if not isinstance(update, dict):
         return None
     update_id = update.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
         return None
-    return update
+    return update if 0 <= update_id < MAX_UPDATE_ID else None
 
 
 class TelegramChannel:
