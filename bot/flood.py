@@ -28,10 +28,13 @@ class FloodGuard:
         self.clock = clock
         self._seen: dict[tuple[str, str], deque[float]] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._swept = clock()
 
     def check(self, channel: str, user_id: str) -> Verdict:
         """Count one message and say whether it may pass."""
         key, now = (channel, user_id), self.clock()
+        if now - self._swept >= self.window:  # else every chat ever seen stays in memory
+            self.forget_idle()
         seen = self._seen.setdefault(key, deque())
         while seen and seen[0] <= now - self.window:
             seen.popleft()
@@ -46,6 +49,7 @@ class FloodGuard:
 
     def forget_idle(self) -> None:
         """Drop chats whose window is empty (keeps memory flat)."""
-        now = self.clock()
+        now = self._swept = self.clock()
         for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self.window]:
             self._seen.pop(key, None)
+            self._warned.discard(key)

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.locks import try_leader
 
 log = logging.getLogger(__name__)
+# How often a worker checks for the lock: a dead leader is replaced within about this.
+CHECK_EVERY = 5.0
 
 
 class LeaderElection:
@@ -27,7 +29,7 @@ class LeaderElection:
         *,
         on_elected: Callable[[], Awaitable[None]],
         on_deposed: Callable[[], Awaitable[None]],
-        interval: float = 5.0,
+        interval: float = CHECK_EVERY,
     ) -> None:
         """Remember what to do when leadership changes."""
         self.engine = engine
@@ -50,6 +52,10 @@ class LeaderElection:
                 await self._release()
             return
         await self._connection.execute(text("SELECT 1"))  # still holding the session lock
+        # End the transaction SELECT 1 began (the advisory lock is session-level): left open
+        # it idles in transaction on PostgreSQL and holds SQLite's write lock (BEGIN
+        # IMMEDIATE) for good, so every other write of the process waits, then fails.
+        await self._connection.commit()
 
     async def _release(self) -> None:
         if self._connection is not None:

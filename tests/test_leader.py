@@ -8,9 +8,11 @@ import os
 import pytest
 
 from bot.leader import LeaderElection
-from storage.db import create_engine
+from storage import events
+from storage.db import create_engine, unit_of_work
+from storage.models import utcnow
 
-pytestmark = pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     not os.environ.get("EAP_TEST_POSTGRES_URL"), reason="needs PostgreSQL"
 )
 
@@ -23,6 +25,7 @@ async def wait_for(predicate, seconds: float = 5.0) -> None:
     raise AssertionError("condition not reached")
 
 
+@needs_postgres
 async def test_one_leader_and_failover_when_it_dies(postgres_url: str) -> None:
     events: list[str] = []
     engines = [create_engine(postgres_url) for _ in range(3)]
@@ -50,3 +53,21 @@ async def test_one_leader_and_failover_when_it_dies(postgres_url: str) -> None:
         await worker.stop()
     for engine in engines:
         await engine.dispose()
+
+
+async def test_keeping_the_lead_leaves_no_transaction_open(db_url: str, sessions) -> None:
+    """Left open, SQLite's write lock was held for good and PostgreSQL idled in transaction."""
+
+    async def nothing() -> None:
+        pass
+
+    engine = create_engine(db_url)
+    election = LeaderElection(engine, on_elected=nothing, on_deposed=nothing)
+    await election._check()  # elected
+    await election._check()  # still holding it: the keep-alive
+    assert election.is_leader
+    assert election._connection is not None and not election._connection.in_transaction()
+    async with unit_of_work(sessions) as session:  # waited 30 s, then failed, on SQLite
+        await events.record(session, channel="telegram", event_id="1", payload={}, now=utcnow())
+    await election.stop()
+    await engine.dispose()
