@@ -99,6 +99,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             if counselor is None:
                 raise CommandError(f"no counselor with id {args.id}")
             org = await orgs.by_id(session, counselor.organisation_id)
+            await audit.record(
+                session,
+                actor_kind="operator",
+                action=f"counselors_{args.action.replace('-', '_')}",
+                now=utcnow(),
+                organisation_id=org.id,
+                detail={"counselor_id": counselor.id},
+            )
             if args.action == "availability":
                 return await _availability(session, counselor, org, args)
             text = args.file.read_text(encoding="utf-8-sig")
@@ -184,7 +192,11 @@ async def _roster(session: Any, args: argparse.Namespace, settings: Settings) ->
 
 async def _list(session: Any, code: str) -> int:
     org = await orgs.by_code(session, code)
-    today = orgs.local_date(org, utcnow())
+    now = utcnow()
+    await audit.record(
+        session, actor_kind="operator", action="counselors_list", now=now, organisation_id=org.id
+    )
+    today = orgs.local_date(org, now)
     rows = await staff.counselors_of(session, org)
     print(
         f"{'id':>4}  {'name':<12} {'domains':<22} {'modes':<20} {'licence':<12} "

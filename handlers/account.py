@@ -5,11 +5,11 @@ Payloads: lang | lang:LOCALE | priv | priv:forget | priv:forget:yes
 
 from __future__ import annotations
 
-from handlers import notify, waitlist
+from handlers import counselor, hr, notify, waitlist
 from handlers.menu import main_choices
 from handlers.onboarding import privacy_notice
 from handlers.types import Choice, Reply, Turn
-from storage import bookings, members, outbox
+from storage import bookings, members, outbox, staff
 
 LANGUAGES = (("zh-TW", "language-zh-TW"), ("en", "language-en"))
 
@@ -31,6 +31,11 @@ async def choose_language(turn: Turn) -> list[Reply]:
             )
         ]
     turn.locale = code
+    person = turn.counselor or turn.hr_user
+    if turn.member is None and person is not None:  # staff: their own language and menu
+        await staff.set_locale(turn.session, person, code)
+        own_menu = counselor.show_menu if turn.counselor else hr.show_menu
+        return [Reply("language-set"), *await own_menu(turn)]
     if turn.member is None:
         return [privacy_notice(code)]
     await members.set_locale(turn.session, turn.member, code)

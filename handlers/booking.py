@@ -185,6 +185,16 @@ async def confirm_step(
     ]
 
 
+async def ask_note(
+    turn: Turn, org: Organisation, slot_id: int, domain: str, mode: str
+) -> list[Reply]:
+    """Ask for a note to the counselor, unless the slot is no longer free (a stale button)."""
+    if not any(s.id == slot_id for s in await free(turn, org, domain, mode)):
+        return [Reply("book-slot-unavailable"), *await choose_day(turn, org, domain, mode, 0)]
+    turn.state.go(FLOW, NOTE, slot=slot_id, domain=domain, mode=mode)
+    return [Reply("book-ask-note")]
+
+
 async def confirm_slot(
     turn: Turn, org: Organisation, slot_id: int, domain: str, mode: str
 ) -> list[Reply]:
@@ -250,8 +260,7 @@ async def route(turn: Turn) -> list[Reply]:
         if step == "s":
             return await confirm_step(turn, org, slot_id, domain, mode)
         if step == "note":
-            turn.state.go(FLOW, NOTE, slot=slot_id, domain=domain, mode=mode)
-            return [Reply("book-ask-note")]
+            return await ask_note(turn, org, slot_id, domain, mode)
         return await confirm_slot(turn, org, slot_id, domain, mode)
     return await choose_domain(turn, org)
 

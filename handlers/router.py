@@ -114,6 +114,8 @@ async def _start(turn: Turn) -> list[Reply]:
         return await staff.redeem(turn, turn.args[0])
     if turn.counselor is not None and turn.member is None:
         return await counselor.show_menu(turn)
+    if turn.hr_user is not None and turn.member is None:
+        return await hr.show_menu(turn)
     if turn.member is None:
         return await onboarding.greet(turn)
     if turn.member.roster_entry_id is None and turn.args:

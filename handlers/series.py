@@ -8,13 +8,15 @@ from __future__ import annotations
 from handlers import notify
 from handlers.menu import main_choices
 from handlers.types import Choice, Key, Reply, Turn
-from storage import orgs, series
+from storage import counselors, orgs, series
 
 OPTIONS = ((1, 4), (1, 8), (2, 4), (2, 6))
 
 
 async def choose(turn: Turn, booking_id: int) -> list[Reply]:
-    """Ask the counselor how often and how many times."""
+    """Ask the counselor how often and how many times (only for one's own booking)."""
+    assert turn.counselor is not None
+    await counselors.owned_booking(turn.session, turn.counselor, booking_id)
     return [
         Reply(
             "series-choose",
@@ -66,6 +68,7 @@ async def route(turn: Turn) -> list[Reply]:
     if len(args) < 2 or not args[1].isdigit() or args[0] not in ("y", "n"):
         return [Reply("menu-main", choices=main_choices())]
     if args[0] == "n":
+        await series.open_offer(turn.session, member=turn.member, series_id=int(args[1]))
         return [Reply("series-declined", choices=main_choices())]
     results = await series.confirm(
         turn.session, member=turn.member, series_id=int(args[1]), now=turn.now

@@ -88,6 +88,16 @@ async def _slot_at(session: AsyncSession, counselor: Counselor, start: datetime)
     )
 
 
+async def open_offer(session: AsyncSession, *, member: Member, series_id: int) -> BookingSeries:
+    """The member's own series still on offer; NotFound or SeriesClosed otherwise."""
+    series = await session.get(BookingSeries, series_id)
+    if series is None or series.member_id != member.id:
+        raise NotFound()
+    if series.confirmed_at is not None:
+        raise SeriesClosed()
+    return series
+
+
 async def confirm(
     session: AsyncSession, *, member: Member, series_id: int, now: datetime
 ) -> list[Occurrence]:

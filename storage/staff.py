@@ -119,6 +119,12 @@ async def redeem(
     return target
 
 
+async def set_locale(session: AsyncSession, person: Counselor | HrUser, locale: str) -> None:
+    """Change a counselor's or HR user's language."""
+    person.locale = locale
+    await session.flush()
+
+
 async def counselors_of(session: AsyncSession, org: Organisation) -> list[Counselor]:
     """An organisation's counselors by name."""
     rows = await session.scalars(

@@ -54,8 +54,8 @@ async def add_weekday(
 async def leave(session: AsyncSession, *, member: Member, entry_id: int, now: datetime) -> None:
     """Take the member off the waitlist."""
     entry = await session.get(WaitlistEntry, entry_id)
-    if entry is None or entry.member_id != member.id:
-        raise NotFound()
+    if entry is None or entry.member_id != member.id or entry.closed_at is not None:
+        raise NotFound()  # a replayed "leave" changes nothing
     entry.closed_at = now
 
 
