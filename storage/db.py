@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -21,6 +25,47 @@ from sqlalchemy.ext.asyncio import (
 def is_sqlite(url: str) -> bool:
     """Whether the URL names an SQLite database."""
     return make_url(url).get_backend_name() == "sqlite"
+
+
+class _RunNow:
+    """aiosqlite's job queue, except that each job runs at once in the caller's thread."""
+
+    def put_nowait(self, job: tuple[asyncio.Future[Any] | None, Any]) -> None:
+        """Run the job and settle its future before returning."""
+        future, function = job
+        try:
+            result = function()
+        except BaseException as error:  # handed to the awaiting caller, as aiosqlite does
+            if future is not None and not future.done():
+                future.set_exception(error)
+            return
+        if future is not None and not future.done():
+            future.set_result(result)
+
+
+class InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs SQLite in the event loop's thread.
+
+    An SQLite statement on a local WAL file takes microseconds; handing each one to a
+    worker thread and back (as aiosqlite does) costs more than the statement, and under load
+    each hand-off waits for the GIL. Writers of this process already queue on one lock, so
+    nothing is gained from the thread. The catch: while another process holds the write lock,
+    the loop waits in SQLite's busy handler (see busy_timeout below).
+    """
+
+    def __init__(self, connector: Any, iter_chunk_size: int = 64) -> None:
+        """Set up as aiosqlite does, with jobs run at once instead of queued to a thread."""
+        super().__init__(connector, iter_chunk_size)
+        self._tx = _RunNow()  # type: ignore[assignment]
+
+    def __await__(self) -> Any:
+        """Connect without starting aiosqlite's worker thread."""
+        return self._connect().__await__()
+
+
+def _inline_connection(*args: Any, **kwargs: Any) -> InlineConnection:
+    """What aiosqlite.connect returns, minus the thread."""
+    return InlineConnection(partial(sqlite3.connect, *args, **kwargs))
 
 
 def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
@@ -38,9 +83,22 @@ def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _do_connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        params["async_creator_fn"] = _inline_connection
+
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Units of work take the write lock up front (they queue for it on an asyncio lock
+        # first); other sessions only read, and WAL readers never wait for the writer.
+        writing = _writer.get() is not None and _writer.get() is asyncio.current_task()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+# The task running a unit of work (a task it starts inherits the variable, not the lock).
+_writer: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+    "eap_sqlite_writer", default=None
+)
 
 
 _sqlite_locks: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -77,13 +135,23 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         async with sessions() as session, session.begin():
             yield session
         return
-    async with lock, sessions() as session, session.begin():
-        yield session
+    async with lock:
+        token = _writer.set(asyncio.current_task())
+        try:
+            async with sessions() as session, session.begin():
+                yield session
+        finally:
+            _writer.reset(token)
 
 
 def insert_ignore(session: AsyncSession, model: type, values: dict[str, Any]) -> Any:
     """An INSERT that does nothing when a unique key already exists (SQLite and PostgreSQL)."""
+    return insert_ignore_many(session, model, [values])
+
+
+def insert_ignore_many(session: AsyncSession, model: type, rows: list[dict[str, Any]]) -> Any:
+    """One multi-row INSERT that skips rows whose unique key already exists."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(model).values(**values).on_conflict_do_nothing()
+    return module.insert(model).values(rows).on_conflict_do_nothing()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import insert_ignore
+from storage.db import insert_ignore, insert_ignore_many
 from storage.models import ProcessedEvent
 
 
@@ -29,6 +29,31 @@ async def record(
     }
     result = await session.execute(insert_ignore(session, ProcessedEvent, values))
     return bool(result.rowcount)
+
+
+async def record_many(
+    session: AsyncSession,
+    *,
+    events: list[tuple[str, str, dict[str, Any] | None]],
+    now: datetime,
+) -> set[tuple[str, str]]:
+    """Store (channel, event_id, payload) rows in one statement; return the new ones."""
+    if not events:
+        return set()
+    rows = [
+        {"channel": channel, "event_id": event_id, "payload": payload, "received_at": now}
+        for channel, event_id, payload in events
+    ]
+    statement = insert_ignore_many(session, ProcessedEvent, rows).returning(
+        ProcessedEvent.channel, ProcessedEvent.event_id
+    )
+    result = await session.execute(statement)
+    return {(_value(channel), event_id) for channel, event_id in result}
+
+
+def _value(channel: Any) -> str:
+    """A channel as its string value (enums come back from RETURNING as members)."""
+    return str(getattr(channel, "value", channel))
 
 
 async def finish(session: AsyncSession, *, channel: str, event_id: str, now: datetime) -> None:
