@@ -39,9 +39,11 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
 
-# Benchmarks are their own target (minutes, not part of make test): Telegram, LINE, KPI.
+# Benchmarks are their own target (about half an hour, not part of make test); one table at the
+# end and bench-results.json. Smoke pass: make bench BENCH_ARGS=--quick
+BENCH_ARGS ?=
 bench: $(VENV)/.installed-dev
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

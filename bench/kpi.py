@@ -1,11 +1,12 @@
 """Benchmark: the KPI snapshot of one organisation next to a plain COUNT(*) of its bookings.
 
-Run `python -m bench.kpi` (options: --sizes, --backends, --runs). For each backend (SQLite in a
-temporary file, PostgreSQL in a temporary database created and dropped on the server named by
-EAP_BENCH_POSTGRES_URL, default the local test server) and each roster size, it builds a data
-set with INSERT ... SELECT (10 bookings per member, plus activity, ledger, feedback and crisis
-rows), then times the snapshot and one `SELECT COUNT(*) FROM booking` in a fresh process, so the
-reported peak RSS is that of the measuring process alone.
+Run `python -m bench.kpi` (options: --sizes, --backends, --runs, --quick, --json FILE). For
+each backend (SQLite in a temporary file, PostgreSQL in a temporary database created and
+dropped on the server named by EAP_BENCH_POSTGRES_URL, default the local test server) and each
+roster size, it builds a data set with INSERT ... SELECT (10 bookings per member, plus
+activity, ledger, feedback and crisis rows), then times the snapshot and one `SELECT COUNT(*)
+FROM booking` in a fresh process, so the reported peak RSS is that of the measuring process
+alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.common import Figure, write_figures
 from kpi import snapshot as snapshots
 from kpi.snapshot import snapshot_all
 from storage.db import create_engine, is_sqlite, session_factory
@@ -276,7 +278,25 @@ def print_table(results: list[tuple[str, int, dict[str, object]]]) -> None:
         )
 
 
-async def main(sizes: list[int], backends: list[str], runs: int) -> None:
+def figures(results: list[tuple[str, int, dict[str, Any]]]) -> list[Figure]:
+    """The figures `python -m bench` collects, each with this run's repeated timings."""
+    out = []
+    for backend, members, r in results:
+        snap, count = r["snapshot"], r["count"]
+        ratios = tuple(s / max(c, 1e-9) for s, c in zip(snap, count, strict=True))
+        where = f"{backend}, {members:,} members"
+        out += [
+            Figure(f"{where}: snapshot", statistics.median(snap), "s", samples=tuple(snap)),
+            Figure(f"{where}: COUNT(*)", statistics.median(count), "s", samples=tuple(count)),
+            Figure(f"{where}: snapshot/COUNT(*)", statistics.median(ratios), "x", samples=ratios),
+            Figure(f"{where}: peak RSS", int(r["rss_peak_kb"]) / 1024, "MB"),
+        ]
+    return out
+
+
+async def main(
+    sizes: list[int], backends: list[str], runs: int, json_path: str | None = None
+) -> None:
     """Run every backend and size and print the table."""
     runners = {"sqlite": run_sqlite, "postgres": run_postgres}
     results = []
@@ -287,6 +307,7 @@ async def main(sizes: list[int], backends: list[str], runs: int) -> None:
     print_table(results)
     for backend, members, r in results:
         print(f"plan-year figures in the {backend} {members} snapshot: {r['figures']}")
+    write_figures(json_path, figures(results))
 
 
 def cli() -> None:
@@ -295,12 +316,15 @@ def cli() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 and 5,000")
+    parser.add_argument("--json", help="write the figures here (for python -m bench)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(asyncio.run(measure(args.measure, args.runs))))
         return
-    asyncio.run(main(args.sizes, args.backends, args.runs))
+    sizes = [1_000, 5_000] if args.quick else args.sizes
+    asyncio.run(main(sizes, args.backends, args.runs, args.json))
 
 
 if __name__ == "__main__":

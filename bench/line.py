@@ -10,6 +10,7 @@ it has a core to itself; the load generator and the fake share this one.
     (c) bare:    an aiohttp handler that only parses the JSON (no reply: POST -> 200)
 
 Run: python -m bench.line [--users 200] [--concurrency 40] [--profile FILE] [--postgres URL]
+    [--json FILE]
 Bounded: a fixed number of events per run, loopback only, a few tens of seconds.
 """
 
@@ -34,6 +35,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from bench.common import Figure, write_figures
 
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN = "bench-access-token"
@@ -381,7 +384,31 @@ async def postgres_database(base: str) -> tuple[str, Callable[[], Awaitable[None
     return url, lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def main(users: int, concurrency: int, profile: str | None, postgres: str | None) -> None:
+def figures(results: list[Result]) -> list[Figure]:
+    """The figures `python -m bench` collects: rate, latencies, lost events, ratios."""
+    out = []
+    for r in results:
+        out += [
+            Figure(f"{r.name}: events/s", r.rate, "/s"),
+            Figure(f"{r.name}: p50", percentile(r.latencies, 50), "ms"),
+            Figure(f"{r.name}: p99", percentile(r.latencies, 99), "ms"),
+            Figure(f"{r.name}: lost", r.lost, "", must_be_zero=True),
+        ]
+    by_name = {r.name: r for r in results}
+    product = by_name.get("product")
+    for other in ("echo", "bare"):
+        if product and other in by_name and by_name[other].rate:
+            out.append(Figure(f"ratio product/{other}", product.rate / by_name[other].rate, "x"))
+    return out
+
+
+async def main(
+    users: int,
+    concurrency: int,
+    profile: str | None,
+    postgres: str | None,
+    json_path: str | None = None,
+) -> None:
     """Measure the bots against one fake LINE API and print the table."""
     from tests.fake_line import FakeLine
 
@@ -408,6 +435,7 @@ async def main(users: int, concurrency: int, profile: str | None, postgres: str 
     print(table(results))
     print("e2e: signed POST until the fake LINE API has the reply (bare: until the 200);")
     print("ack: signed POST until the bot's 200.")
+    write_figures(json_path, figures(results), users=users, concurrency=concurrency)
 
 
 def _arguments() -> argparse.Namespace:
@@ -420,6 +448,8 @@ def _arguments() -> argparse.Namespace:
         metavar="URL",
         help="also run the product on PostgreSQL (a fresh database is made next to URL)",
     )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 users")
+    parser.add_argument("--json", help="write the figures here (for python -m bench)")
     parser.add_argument("--serve", choices=sorted(BOTS), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -432,4 +462,5 @@ if __name__ == "__main__":
     if args.serve:
         asyncio.run(serve(args.serve, args.port, args.api, args.database, args.profile))
     else:
-        asyncio.run(main(min(args.users, 200), args.concurrency, args.profile, args.postgres))
+        users = 20 if args.quick else min(args.users, 200)
+        asyncio.run(main(users, args.concurrency, args.profile, args.postgres, args.json))

@@ -4,7 +4,7 @@ Each update is a webhook POST to the bot; it counts as done when the fake Bot AP
 127.0.0.1) receives the bot's message to that chat (a send or an edit). Each bot runs in its own
 process so it has a core to itself; the load generator and the fake share this one.
 
-    (a) product: Server + TelegramChannel on SQLite; 200 employees each /start, consent, link
+    (a) product: Server + TelegramChannel on SQLite; 150 employees each /start, consent, link
         (org code, employee number), /menu, check hours and take two booking steps
     (b) echo:    a plain python-telegram-bot echo bot (Application without Updater, fed from an
         aiohttp route as in PTB's customwebhookbot example), default HTTPXRequest transport
@@ -12,7 +12,7 @@ process so it has a core to itself; the load generator and the fake share this o
     (b2), (c2):  (b) and (c) with concurrent_updates(True), so 40 replies are in flight at once
     (d) bare:    an aiohttp handler that only parses the JSON (no reply: POST -> 200)
 
-Run: python -m bench.telegram [--users 200] [--concurrency 40] [--profile FILE]
+Run: python -m bench.telegram [--users 150] [--concurrency 40] [--profile FILE] [--json FILE]
 Bounded: a fixed number of updates per run, loopback only, well under three minutes.
 """
 
@@ -28,13 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from bench.common import Figure, peak_rss_kb, write_figures
 
 KEY = "bench-pseudonym-key-0123456789"
 SECRET = "bench-webhook-secret"
@@ -229,6 +232,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     acks: list[float] = field(default_factory=list)
     lost: int = 0
+    peak_rss_kb: int = 0
 
     @property
     def rate(self) -> float:
@@ -293,19 +297,23 @@ async def drive(url: str, fake: Any, users: range, concurrency: int, name: str) 
     return result
 
 
-async def run_bot(
-    name: str,
-    fake: Any,
-    users: range,
-    concurrency: int,
-    profile: str | None,
-    product_database: str | None,
-) -> Result:
-    """Start a bot in its own process, warm it up, measure it, stop it."""
+@dataclass
+class Launched:
+    """A bot running in its own process."""
+
+    url: str
+    pid: int
+
+
+@asynccontextmanager
+async def launch(
+    name: str, api: str, database: str | None = None, profile: str | None = None
+) -> AsyncIterator[Launched]:
+    """Start a bot in its own process (a fresh SQLite file unless `database`); stop it after."""
     folder = tempfile.mkdtemp(prefix="eap-bench-telegram-")
-    database = product_database or f"sqlite+aiosqlite:///{folder}/bench.db"
+    database = database or f"sqlite+aiosqlite:///{folder}/bench.db"
     command = [sys.executable, "-m", "bench.telegram", "--serve", name]
-    command += ["--api", fake.url, "--database", database]
+    command += ["--api", api, "--database", database]
     if profile and name == "product":
         command += ["--profile", profile]
     log = open(os.path.join(folder, "bot.log"), "wb")  # noqa: ASYNC230 - closed below
@@ -317,11 +325,7 @@ async def run_bot(
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), timeout=120)).split()
         assert line[:1] == [b"ready"], f"{name} did not start; see {folder}/bot.log"
-        url = f"http://127.0.0.1:{int(line[1])}{PATH}"
-        # Warm up on employees outside the measured range (E0002-E0041; measured: E0051 on).
-        warm = range(2, 42) if name == "product" else range(10**6, 10**6 + 40)
-        await drive(url, fake, warm, 40, name)
-        return await drive(url, fake, users, concurrency, name)
+        yield Launched(f"http://127.0.0.1:{int(line[1])}{PATH}", process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=60)
@@ -330,30 +334,71 @@ async def run_bot(
             shutil.rmtree(folder, ignore_errors=True)
 
 
+async def run_bot(
+    name: str,
+    fake: Any,
+    users: range,
+    concurrency: int,
+    profile: str | None,
+    product_database: str | None,
+) -> Result:
+    """Start a bot in its own process, warm it up, measure it, stop it."""
+    async with launch(name, fake.url, product_database, profile) as bot:
+        # Warm up on employees outside the measured range (E0002-E0041; measured: E0051 on).
+        warm = range(2, 42) if name == "product" else range(10**6, 10**6 + 40)
+        await drive(bot.url, fake, warm, 40, name)
+        result = await drive(bot.url, fake, users, concurrency, name)
+        result.peak_rss_kb = peak_rss_kb(bot.pid) or 0
+        return result
+
+
+def ratios(results: list[Result]) -> dict[str, float]:
+    """The product's updates/s over the echo bot's and the bare handler's, and transport gains."""
+    by_name = {r.name: r for r in results}
+    found = {}
+    product = by_name.get("product")
+    for other in ("echo-httpx", "bare"):
+        if product and other in by_name and by_name[other].rate:
+            found[f"(a)/{LABELS[other].split()[0]}"] = product.rate / by_name[other].rate
+    for httpx_bot, aiohttp_bot in (BOTS[1:3], BOTS[3:5]):
+        if httpx_bot in by_name and aiohttp_bot in by_name and by_name[httpx_bot].rate:
+            pair = f"{LABELS[aiohttp_bot].split()[0]}/{LABELS[httpx_bot].split()[0]}"
+            found[pair] = by_name[aiohttp_bot].rate / by_name[httpx_bot].rate
+    return found
+
+
 def table(results: list[Result]) -> str:
     """The results side by side, with the product's ratios to the echo bot and to bare."""
-    by_name = {r.name: r for r in results}
     lines = [
         f"{'bot':<21}{'updates':>8}{'lost':>6}{'updates/s':>11}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'ack p99':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'ack p99':>9}{'peak RSS MB':>12}"
     ]
     for r in results:
         lines.append(
             f"{LABELS[r.name]:<21}{r.updates:>8}{r.lost:>6}{r.rate:>11.1f}"
             f"{percentile(r.latencies, 50):>9.1f}{percentile(r.latencies, 99):>9.1f}"
             f"{percentile(r.acks, 50):>9.1f}{percentile(r.acks, 99):>9.1f}"
+            f"{r.peak_rss_kb / 1024:>12.1f}"
         )
-    product = by_name.get("product")
-    for other in ("echo-httpx", "bare"):
-        if product and other in by_name and by_name[other].rate:
-            ratio = product.rate / by_name[other].rate
-            lines.append(f"(a)/{LABELS[other].split()[0]} updates/s: {ratio:.2f}")
-    for httpx_bot, aiohttp_bot in (BOTS[1:3], BOTS[3:5]):
-        if httpx_bot in by_name and aiohttp_bot in by_name and by_name[httpx_bot].rate:
-            gain = by_name[aiohttp_bot].rate / by_name[httpx_bot].rate
-            pair = f"{LABELS[aiohttp_bot].split()[0]}/{LABELS[httpx_bot].split()[0]}"
-            lines.append(f"{pair} aiohttp transport gain: {gain:.2f}")
+    for pair, ratio in ratios(results).items():
+        label = "updates/s" if pair.startswith("(a)") else "aiohttp transport gain"
+        lines.append(f"{pair} {label}: {ratio:.2f}")
     return "\n".join(lines)
+
+
+def figures(results: list[Result]) -> list[Figure]:
+    """The figures `python -m bench` collects: rate, latencies, lost updates, ratios."""
+    out = []
+    for r in results:
+        label = LABELS[r.name]
+        out += [
+            Figure(f"{label}: updates/s", r.rate, "/s"),
+            Figure(f"{label}: p50", percentile(r.latencies, 50), "ms"),
+            Figure(f"{label}: p99", percentile(r.latencies, 99), "ms"),
+            Figure(f"{label}: lost", r.lost, "", must_be_zero=True),
+        ]
+    out += [Figure(f"ratio {pair}", ratio, "x") for pair, ratio in ratios(results).items()]
+    return out
 
 
 async def main(
@@ -362,6 +407,7 @@ async def main(
     profile: str | None,
     bots: list[str],
     product_database: str | None,
+    json_path: str | None = None,
 ) -> None:
     """Measure the bots against one fake Bot API and print the table."""
     from tests.fake_telegram import BUILTIN, TOKEN, Contract, FakeTelegram
@@ -383,6 +429,7 @@ async def main(
     print("e2e: webhook POST until the fake Bot API has the bot's message (bare: until the 200);")
     print("ack: webhook POST until the bot's 200. * concurrent_updates(True).")
     print("The product's send limiter is off: Telegram's 30/s would cap every bot (see code).")
+    write_figures(json_path, figures(results), users=users, concurrency=concurrency)
 
 
 def _arguments() -> argparse.Namespace:
@@ -396,6 +443,8 @@ def _arguments() -> argparse.Namespace:
         help="an empty database for the product, e.g. postgresql+asyncpg://... (default: a "
         "fresh SQLite file); it is migrated and seeded",
     )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 users")
+    parser.add_argument("--json", help="write the figures here (for python -m bench)")
     parser.add_argument("--serve", choices=BOTS, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
@@ -408,5 +457,7 @@ if __name__ == "__main__":
         asyncio.run(serve(args.serve, args.api, args.database, args.profile))
     else:
         chosen = [b for b in args.bots.split(",") if b in BOTS]
-        users = min(args.users, 150)
-        asyncio.run(main(users, args.concurrency, args.profile, chosen, args.product_database))
+        users = 20 if args.quick else min(args.users, 150)
+        asyncio.run(
+            main(users, args.concurrency, args.profile, chosen, args.product_database, args.json)
+        )
