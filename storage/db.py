@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import sqlite3
 import weakref
@@ -101,7 +102,49 @@ _writer: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextV
 )
 
 
-_sqlite_locks: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+class WriteLock:
+    """The write lock of one SQLite engine: first come, first served, with a lane for urgent
+    work (storing webhooks before their 200) that goes ahead of the queue."""
+
+    def __init__(self) -> None:
+        """Start unlocked with nobody waiting."""
+        self._held = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._normal: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @asynccontextmanager
+    async def hold(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        """Wait for the lock (urgent waiters first), hold it for the block."""
+        if self._held or self._urgent or self._normal:
+            waiter = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._normal).append(waiter)
+            try:
+                await waiter  # handed over by release(): held from here
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()  # handed over just as we were cancelled: pass it on
+                elif waiter in (queue := self._urgent if urgent else self._normal):
+                    queue.remove(waiter)
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Hand the lock to the next live waiter, urgent ones first, or unlock."""
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._held = False
+
+
+_sqlite_locks: weakref.WeakKeyDictionary[AsyncEngine, WriteLock] = weakref.WeakKeyDictionary()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -109,7 +152,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_serialised_writes(engine)
-        _sqlite_locks[engine] = asyncio.Lock()
+        _sqlite_locks[engine] = WriteLock()
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -123,11 +166,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], *, urgent: bool = False
+) -> AsyncIterator[AsyncSession]:
     """Open a session and transaction; commit on success, roll back on any error.
 
-    On SQLite, transactions of this process queue on one asyncio lock (first come, first
-    served) instead of spinning in SQLite's busy handler, which sleeps and ruins latency.
+    On SQLite, transactions of this process queue on one lock (first come, first served,
+    `urgent` ones first) instead of spinning in SQLite's busy handler, which sleeps and ruins
+    latency. On PostgreSQL they run side by side and `urgent` changes nothing.
     """
     bind = sessions.kw.get("bind")
     lock = _sqlite_locks.get(bind) if bind is not None else None
@@ -135,7 +181,7 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         async with sessions() as session, session.begin():
             yield session
         return
-    async with lock:
+    async with lock.hold(urgent=urgent):
         token = _writer.set(asyncio.current_task())
         try:
             async with sessions() as session, session.begin():
