@@ -10,6 +10,7 @@ bot never showed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import itertools
 import json
@@ -29,6 +30,8 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# The local port a request came in on (see FakeTelegram.listen): which bot process sent it.
+_VIA: contextvars.ContextVar[int] = contextvars.ContextVar("via", default=0)
 
 
 def _field(name: str, types: list[str], required: bool = False) -> dict[str, Any]:
@@ -269,6 +272,7 @@ class Shown:
     rows: list[list[tuple[str, str]]]
     at: float
     file: Upload | None = None
+    via: int = 0  # the fake's port the call came in on
 
     @property
     def payloads(self) -> list[str]:
@@ -328,6 +332,17 @@ class FakeTelegram:
         self.url = f"http://{host}:{port}"
         return self.url
 
+    async def listen(self) -> str:
+        """Listen on one more free port (e.g. one per bot process); return its API base URL.
+
+        Shown.via tells which port a message came in on, so which process sent it.
+        """
+        assert self._runner is not None, "start() first"
+        before = {tuple(a[:2]) for a in self._runner.addresses}
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        [(host, port)] = {tuple(a[:2]) for a in self._runner.addresses} - before
+        return f"http://{host}:{port}"
+
     async def close(self) -> None:
         """Wake any long poll and stop listening."""
         self._closing.set()
@@ -342,6 +357,8 @@ class FakeTelegram:
             return self._error(ApiError(404, "Not Found"))
         call = Call(method, {}, time.monotonic())
         self.calls.append(call)
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        _VIA.set(sockname[1] if sockname else 0)
         try:
             call.params = await self._params(request, method)
             error = self.contract.call_error(method, call.params)
@@ -616,7 +633,8 @@ class FakeTelegram:
         rows = self._check_markup(message.get("reply_markup"))
         text = message.get("text", message.get("caption", ""))
         chat_id = message["chat"]["id"]
-        shown = Shown(chat_id, message["message_id"], kind, text, rows, time.monotonic(), file)
+        at = time.monotonic()
+        shown = Shown(chat_id, message["message_id"], kind, text, rows, at, file, _VIA.get())
         self.shown.append(shown)
         if self.on_shown is not None:
             self.on_shown(shown)
