@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import PG_URL, Figure, write_figures
 from tests import nginx_cluster as cluster
 
 KEY = "bench-pseudonym-key-0123456789"
@@ -249,7 +250,7 @@ async def measure(
     postgres: str | None = None,
 ) -> dict[str, Any]:
     """Both measurements with 1 and 2 processes; {"skipped": why} without PostgreSQL or nginx."""
-    base = postgres or next((os.environ[e] for e in POSTGRES_ENV if os.environ.get(e)), None)
+    base = postgres or next((os.environ[e] for e in POSTGRES_ENV if os.environ.get(e)), PG_URL)
     if not base:
         return {"bench": "scaleout", "skipped": f"needs PostgreSQL: set {POSTGRES_ENV[0]}"}
     if cluster.nginx_binary() is None:
@@ -331,8 +332,31 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=3000, help="messages in the outbox")
     parser.add_argument("--recipients", type=int, default=600, help="chats they go to")
     parser.add_argument("--postgres", help="a PostgreSQL URL to create databases next to")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20 users, 600 msgs")
+    parser.add_argument("--json", help="write the figures here (for python -m bench)")
     parser.add_argument("--serve", choices=("web", "worker"), help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def figures(results: dict[str, Any]) -> list[Figure]:
+    """The results as figures for `python -m bench`."""
+    out: list[Figure] = []
+    for r in results.get("web", []):
+        where = f"{r['web_processes']} web behind nginx"
+        out += [
+            Figure(f"{where}: updates/s", r["updates_per_s"], "/s"),
+            Figure(f"{where}: e2e p99", r["p99_ms"], "ms"),
+            Figure(f"{where}: ack p99", r["ack_p99_ms"], "ms"),
+            Figure(f"{where}: lost", r["lost"], "", must_be_zero=True),
+        ]
+    for r in results.get("delivery", []):
+        where = f"{r['workers']} worker(s) delivering"
+        out += [
+            Figure(f"{where}: messages/s", r["messages_per_s"], "/s"),
+            Figure(f"{where}: repeated", r["repeated"], "", must_be_zero=True),
+            Figure(f"{where}: out of order", r["out_of_order"], "", must_be_zero=True),
+        ]
+    return out
 
 
 if __name__ == "__main__":
@@ -340,12 +364,14 @@ if __name__ == "__main__":
     if args.serve:
         asyncio.run(serve(args.serve))
     else:
-        figures = run(
-            users=args.users,
+        quick = args.quick
+        results = run(
+            users=20 if quick else args.users,
             concurrency=args.concurrency,
-            messages=args.messages,
-            recipients=args.recipients,
+            messages=600 if quick else args.messages,
+            recipients=120 if quick else args.recipients,
             postgres=args.postgres,
         )
         print(f"{os.cpu_count()} CPUs; PostgreSQL; nginx (TLS) in front of the web processes")
-        print(table(figures))
+        print(table(results))
+        write_figures(args.json, figures(results), scaleout=results)
