@@ -11,6 +11,7 @@ from bot import metrics
 from bot.runtime import Runtime
 from storage import media as media_store
 from storage import outbox as outbox_store
+from storage.db import unit_of_work
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     """Prometheus metrics, with the outbox depth and age read at scrape time."""
     runtime = request.app[RUNTIME]
     try:
-        async with runtime.sessions() as session:
+        async with unit_of_work(runtime.sessions) as session:
             depth, oldest = await outbox_store.depth(session)
         metrics.OUTBOX_DEPTH.set(depth)
         age = (utcnow() - oldest).total_seconds() if oldest else 0.0
@@ -40,8 +41,8 @@ async def readyz(request: web.Request) -> web.Response:
     """Readiness: 200 when the database answers, 503 otherwise."""
     runtime = request.app[RUNTIME]
     try:
-        async with runtime.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with unit_of_work(runtime.sessions) as session:
+            await session.execute(text("SELECT 1"))
     except Exception:  # any database failure means not healthy
         log.warning("health check: database unreachable")
         return web.json_response({"status": "unavailable"}, status=503)
@@ -54,7 +55,7 @@ async def media(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if len(token) > 64:
         raise web.HTTPNotFound()
-    async with runtime.sessions() as session:
+    async with unit_of_work(runtime.sessions) as session:
         asset = await media_store.fetch(session, token, utcnow())
     if asset is None:
         raise web.HTTPNotFound()

@@ -216,6 +216,16 @@ def _parse_update(body: bytes) -> dict[str, Any] | None:
     return update if 0 <= update_id < MAX_UPDATE_ID else None
 
 
+def _are_ids(*values: Any) -> bool:
+    """Whether every value is an integer id, as Telegram sends (PTB does not check)."""
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _text(value: Any) -> str | None:
+    """A string field as Telegram sends it; anything else (PTB passes it through) is None."""
+    return value if isinstance(value, str) else None
+
+
 class TelegramChannel:
     """Receives updates (webhook or polling), turns them into Inbound, and sends replies."""
 
@@ -287,12 +297,14 @@ class TelegramChannel:
         message = update.message
         if message is None or message.from_user is None or message.chat.type != ChatType.PRIVATE:
             return None, {}  # edits, channel posts, groups: the bot serves private chats only
+        if not _are_ids(message.from_user.id, message.chat.id, message.message_id):
+            return None, {}  # PTB does not check types; Telegram never sends these
         self._latest.remember(message.chat.id, message.message_id)
         inbound = Inbound(
             CHANNEL,
             str(message.from_user.id),
-            text=message.text or message.caption,
-            language_code=message.from_user.language_code,
+            text=_text(message.text) or _text(message.caption),
+            language_code=_text(message.from_user.language_code),
             event_id=str(update.update_id),
         )
         return inbound, {"chat_id": message.chat.id}
@@ -304,6 +316,11 @@ class TelegramChannel:
         chat = query.message.chat if query.message else None
         if chat is not None and chat.type != ChatType.PRIVATE:
             return None, {}
+        ids = [query.from_user.id]
+        if query.message is not None:
+            ids += [query.message.message_id] + ([chat.id] if chat else [])
+        if not _are_ids(*ids) or not isinstance(query.id, str):
+            return None, {}
         context: dict[str, Any] = {
             "chat_id": chat.id if chat else query.from_user.id,
             "callback_query_id": query.id,
@@ -314,8 +331,8 @@ class TelegramChannel:
         inbound = Inbound(
             CHANNEL,
             str(query.from_user.id),
-            payload=query.data,
-            language_code=query.from_user.language_code,
+            payload=_text(query.data),
+            language_code=_text(query.from_user.language_code),
             event_id=event_id,
         )
         return inbound, context
