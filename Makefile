@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format serve bench clean
+.PHONY: run test lint format serve bench chaos clean
 
 $(PY):
 	@$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: $(VENV)/.installed-dev
 BENCH_ARGS ?=
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Chaos against the real `serve` process (several minutes): platform faults, SIGKILLs, a
+# PostgreSQL outage on a private throwaway cluster, duplicates. Short runs: CHAOS_ARGS=--quick
+chaos: $(VENV)/.installed-dev
+	$(PY) -m chaos $(CHAOS_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -35,7 +35,7 @@ class Claimed:
 
 
 def to_delivery(message: OutboxMessage) -> Delivery:
-    """What a sender needs of an outbox row."""
+    """What a sender needs of an outbox row (read before the row is leased again)."""
     payload = message.payload
     return Delivery(
         recipient=message.recipient,
@@ -44,32 +44,48 @@ def to_delivery(message: OutboxMessage) -> Delivery:
         retry_key=message.retry_key,
         attempts=message.attempts,
         context=dict(payload.get("context") or {}),
+        # Leased (or sent at once) before, yet no outcome recorded: a send may have happened.
+        maybe_sent=message.attempts == 0 and message.next_attempt_at > message.created_at,
     )
 
 
 async def send_claimed(
-    sessions: async_sessionmaker[AsyncSession], sender: Sender, claimed: Claimed, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    sender: Sender,
+    claimed: Claimed,
+    now: datetime,
+    *,
+    unrecorded: set[int] | None = None,
 ) -> bool:
-    """Send one claimed message and record the outcome; True when delivered."""
-    try:
-        await sender.send(claimed.delivery)
-    except AlreadyDelivered:
-        pass
-    except SendError as err:
-        metrics.SEND_FAILURES.labels(sender.channel, metrics.reason_of(err.reason)).inc()
-        log.warning("send failed", extra={"outbox_id": claimed.id, "reason": err.reason})
-        async with unit_of_work(sessions) as session:
-            await outbox.record_failure(
-                session,
-                claimed.id,
-                now=now,
-                error=err.reason,
-                retry_after=err.retry_after,
-                permanent=err.permanent,
-            )
-        return False
+    """Send one claimed message and record the outcome; True when delivered.
+
+    `unrecorded` keeps the ids of messages sent whose recording failed (the database went
+    away after the send): when one comes round again it is recorded, not sent a second time.
+    """
+    if unrecorded is None or claimed.id not in unrecorded:
+        try:
+            await sender.send(claimed.delivery)
+        except AlreadyDelivered:
+            pass
+        except SendError as err:
+            metrics.SEND_FAILURES.labels(sender.channel, metrics.reason_of(err.reason)).inc()
+            log.warning("send failed", extra={"outbox_id": claimed.id, "reason": err.reason})
+            async with unit_of_work(sessions) as session:
+                await outbox.record_failure(
+                    session,
+                    claimed.id,
+                    now=now,
+                    error=err.reason,
+                    retry_after=err.retry_after,
+                    permanent=err.permanent,
+                )
+            return False
+        if unrecorded is not None:
+            unrecorded.add(claimed.id)
     async with unit_of_work(sessions) as session:
         await outbox.record_sent(session, claimed.id, now=now)
+    if unrecorded is not None:
+        unrecorded.discard(claimed.id)
     metrics.MESSAGES_SENT.labels(sender.channel).inc()
     return True
 
@@ -90,9 +106,14 @@ async def claim(
         picked: dict[tuple[str, str], OutboxMessage] = {}
         for message in due:
             picked.setdefault((message.channel.value, message.recipient), message)
-        for message in picked.values():
+        # An older message another worker has just claimed (locked, its lease not committed
+        # yet) is skipped by `due`: wait for it, or the two could arrive swapped.
+        oldest = await outbox.oldest_pending(session, list(picked))
+        ready = [m for m in picked.values() if m.id in oldest]
+        claimed = [Claimed(m.id, m.channel.value, to_delivery(m)) for m in ready]
+        for message in ready:
             outbox.lease(message, now)
-        return [Claimed(m.id, m.channel.value, to_delivery(m)) for m in picked.values()]
+        return claimed
 
 
 async def deliver(
@@ -102,11 +123,15 @@ async def deliver(
     now: datetime,
     recipient: str | None = None,
     limit: int = 100,
+    unrecorded: set[int] | None = None,
 ) -> int:
     """One delivery round: claim, send concurrently across recipients; returns how many."""
     claimed = await claim(sessions, list(senders), now=now, recipient=recipient, limit=limit)
     results = await asyncio.gather(
-        *(send_claimed(sessions, senders[c.channel], c, now) for c in claimed)
+        *(
+            send_claimed(sessions, senders[c.channel], c, now, unrecorded=unrecorded)
+            for c in claimed
+        )
     )
     return sum(results)
 
@@ -129,15 +154,26 @@ class OutboxWorker:
         self.clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.unrecorded: set[int] = set()  # sent, but the database failed to record it
 
     def wake(self) -> None:
         """Ask for a delivery round now."""
         self._wake.set()
 
+    async def _record_unrecorded(self) -> None:
+        """Record the messages sent while the database was away, so none goes out twice."""
+        for message_id in sorted(self.unrecorded):
+            async with unit_of_work(self.sessions) as session:
+                await outbox.record_sent(session, message_id, now=self.clock())
+            self.unrecorded.discard(message_id)
+
     async def _loop(self) -> None:
         while True:
             try:
-                while await deliver(self.sessions, self.senders, now=self.clock()):
+                await self._record_unrecorded()
+                while await deliver(
+                    self.sessions, self.senders, now=self.clock(), unrecorded=self.unrecorded
+                ):
                     pass
             except Exception:  # keep delivering after a database or platform hiccup
                 log.exception("outbox delivery round failed")

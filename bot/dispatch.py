@@ -116,16 +116,25 @@ class Dispatcher:
         return Outcome(replies=replies, locale=locale or self.settings.default_locale)
 
     async def handle_event(
-        self, channel: str, event_id: str, inbound: Inbound | None, context: dict[str, Any]
+        self,
+        channel: str,
+        event_id: str,
+        inbound: Inbound | None,
+        context: dict[str, Any],
+        *,
+        hold: Callable[[], bool] | None = None,
     ) -> Answer | None:
         """Process a stored platform event once: the turn, its replies into the outbox, done.
 
-        Returns the answer to send (None when there is nothing to send or the event was
-        processed already). When `direct` is set the answer is leased to the caller, who
+        Returns the answer to send (None when there is nothing to send, the event was
+        processed already, or `hold()` said, once the chat's lock was held, to leave it
+        stored for now). When `direct` is set the answer is leased to the caller, who
         sends it at once; otherwise an earlier message to the chat is still waiting and the
         outbox worker delivers both in order.
         """
         async with self.locks.get(channel, inbound.user_id if inbound else event_id):
+            if hold is not None and hold():
+                return None
             async with unit_of_work(self.sessions) as session:
                 if not await events.claim_and_finish(
                     session, channel=channel, event_id=event_id, now=self.clock()

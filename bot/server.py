@@ -105,6 +105,7 @@ class Server:
 
     async def _recover_forever(self) -> None:
         """Process events left stored by a process that died, now and every 30 s."""
+        await self.inbox.catch_up()  # before anything that arrives now (held meanwhile)
         while True:
             try:
                 recovered = await self.inbox.recover()
@@ -120,6 +121,7 @@ class Server:
         await web.TCPSite(self.runner, host, port).start()
         if self.role == "web":
             return
+        self.inbox.hold_until_caught_up(retry=False)  # events a crash left come before new ones
         self._recovery = asyncio.create_task(self._recover_forever(), name="event-recovery")
         self.worker.start()
         self.leader.start()
@@ -135,6 +137,7 @@ class Server:
         """Stop receiving, finish what was accepted, and close."""
         if self._recovery is not None:
             self._recovery.cancel()
+        self.inbox.stop_catching_up()
         await self.leader.stop()
         if self._leading or self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -154,14 +157,14 @@ async def serve(settings: Settings, role: str = "all") -> None:
         )
     async with open_runtime(settings) as runtime:
         server = Server(runtime, configured_channels(settings), role)
+        stop = asyncio.Event()  # handlers first: a SIGTERM while starting still stops cleanly
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         await server.start(settings.host, settings.port)
         if not server.channels:
             log.info("no channel credentials set: only the web endpoints and the scheduler run")
         log.info("serving (%s) on http://%s:%d", role, settings.host, settings.port)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:

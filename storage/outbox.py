@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -118,6 +118,21 @@ async def due(
     if recipient is not None:
         query = query.where(OutboxMessage.recipient == recipient)
     return list(await session.scalars(query))
+
+
+async def oldest_pending(session: AsyncSession, chats: Collection[tuple[str, str]]) -> set[int]:
+    """The id of the oldest pending message to each (channel, recipient)."""
+    if not chats:
+        return set()
+    rows = await session.scalars(
+        select(func.min(OutboxMessage.id))
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            tuple_(OutboxMessage.channel, OutboxMessage.recipient).in_(list(chats)),
+        )
+        .group_by(OutboxMessage.channel, OutboxMessage.recipient)
+    )
+    return set(rows)
 
 
 LEASE = timedelta(seconds=30)

@@ -35,6 +35,9 @@ class Delivery:
     retry_key: str
     attempts: int = 0
     context: dict[str, Any] = field(default_factory=dict)
+    # A send was started before without its outcome recorded (the process died or the
+    # database failed): the platform may already have the message.
+    maybe_sent: bool = False
 
 
 class Sender(Protocol):

@@ -90,8 +90,11 @@ class LineChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._languages: OrderedDict[str, str] = OrderedDict()
         self._lookups: dict[str, asyncio.Task[None]] = {}
+        self._held: dict[str, asyncio.Task[None]] = {}  # user -> their events awaiting a look-up
         self._status_lock = asyncio.Lock()
         self._warned_no_media = False
+        # Outbox retry keys whose reply may have reached LINE without us hearing back.
+        self._replies_unsure: OrderedDict[str, None] = OrderedDict()
 
     # Lifecycle
 
@@ -165,23 +168,44 @@ class LineChannel:
             return web.Response(status=400, text="malformed body")
         events = [e for e in json.loads(body)["events"] if isinstance(e, dict)]
         if events:
-            fresh = await self._inbox.accept(CHANNEL, [(_event_id(e), e) for e in events])
+            try:
+                fresh = await self._inbox.accept(CHANNEL, [(_event_id(e), e) for e in events])
+            except Exception:  # not stored: a non-2xx makes LINE deliver them again
+                log.exception("LINE events not stored", extra={"events": len(events)})
+                return web.Response(status=503, text="try again")
             self._process_later(fresh, events)
         return web.Response(text="OK")
 
     def _process_later(self, fresh: list[str], events: list[dict[str, Any]]) -> None:
-        """Schedule new events, after a language look-up for users not seen yet."""
-        wanted = set(fresh)
-        users = {_user_id(e) for e in events if _event_id(e) in wanted} - {None}
-        unknown = [u for u in users if u is not None and u not in self._languages]
-        if unknown:
-            self._track(self._schedule_after_lookup(fresh, unknown))
-        else:
-            self._inbox.schedule(CHANNEL, fresh)
+        """Schedule new events, after a language look-up for users not seen yet.
 
-    async def _schedule_after_lookup(self, fresh: list[str], users: list[str]) -> None:
-        lookups = [self._lookup(user) for user in users]
-        await asyncio.wait(lookups, timeout=LOOKUP_WAIT)
+        A user's events still waiting for that look-up go first: a later event must not
+        overtake them (a tap on the consent button before the follow event, say).
+        """
+        wanted = set(fresh)
+        users = {u for u in (_user_id(e) for e in events if _event_id(e) in wanted) if u}
+        unknown = [u for u in users if u not in self._languages]
+        earlier = {self._held[u] for u in users if u in self._held}
+        if not unknown and not earlier:
+            self._inbox.schedule(CHANNEL, fresh)
+            return
+        task = self._track(self._schedule_after_lookup(fresh, unknown, earlier))
+        for user in users:
+            self._held[user] = task
+        task.add_done_callback(lambda done: self._release(users, done))
+
+    def _release(self, users: set[str], done: asyncio.Task[None]) -> None:
+        for user in users:
+            if self._held.get(user) is done:
+                del self._held[user]
+
+    async def _schedule_after_lookup(
+        self, fresh: list[str], users: list[str], earlier: set[asyncio.Task[None]]
+    ) -> None:
+        if earlier:  # each waits for at most one look-up, so these end soon
+            await asyncio.wait(earlier)
+        if users:
+            await asyncio.wait([self._lookup(user) for user in users], timeout=LOOKUP_WAIT)
         self._inbox.schedule(CHANNEL, fresh)
 
     def _lookup(self, user_id: str) -> asyncio.Task[None]:
@@ -264,7 +288,7 @@ class LineChannel:
         if not requests:
             return
         token = self._fresh_reply_token(delivery, len(requests))
-        if token is not None and await self._reply(token, requests[0]):
+        if token is not None and await self._reply(token, requests[0], delivery):
             return
         await self._push(delivery.recipient, requests, delivery.retry_key)
 
@@ -293,27 +317,50 @@ class LineChannel:
         return {index: f"{base}/media/{token}" for index, token in tokens.items()}
 
     def _fresh_reply_token(self, delivery: Delivery, requests: int) -> str | None:
-        """The reply token, if this is the first try at a single request soon after the event.
+        """The reply token, if this is a single request soon after the event, tried first or
+        again after a reply of ours whose outcome is unknown.
 
-        A redelivered event's token may be stale, a retry may follow a reply LINE accepted
-        (replies carry no retry key), and more than one request needs pushes anyway.
+        A redelivered event's token may be stale, and more than one request needs pushes
+        anyway. After any other failure the message is pushed under its retry key.
         """
         context = delivery.context
         token, timestamp = context.get("reply_token"), context.get("timestamp")
-        if not token or context.get("redelivery") or delivery.attempts or requests > 1:
+        if not token or context.get("redelivery") or requests > 1:
+            return None
+        if delivery.attempts and not self._reply_unsure(delivery):
             return None
         if not isinstance(timestamp, (int, float)):
             return None
         age = self.clock().timestamp() - timestamp / 1000
         return str(token) if age < REPLY_TOKEN_TTL else None
 
-    async def _reply(self, token: str, messages: list[dict[str, Any]]) -> bool:
-        """Reply; False when LINE refuses the token (expired or used), so the caller pushes."""
+    def _reply_unsure(self, delivery: Delivery) -> bool:
+        """Whether an earlier reply for this message may have reached LINE unanswered."""
+        return delivery.maybe_sent or delivery.retry_key in self._replies_unsure
+
+    async def _reply(self, token: str, messages: list[dict[str, Any]], delivery: Delivery) -> bool:
+        """Reply; False when LINE refuses the token (expired or used), so the caller pushes.
+
+        Replies carry no retry key, so a reply whose answer never came (a timeout, a reset)
+        is retried with the same token while it is fresh: LINE takes a token once, so a
+        refusal then means the earlier reply got through, and pushing would repeat it.
+        """
         request = _build(ReplyMessageRequest, {"replyToken": token, "messages": messages})
+        retry_key = delivery.retry_key
+        tried_before = self._reply_unsure(delivery)
+        self._replies_unsure.pop(retry_key, None)
+        self._replies_unsure[retry_key] = None  # until LINE's answer says how it went
+        while len(self._replies_unsure) > KNOWN_USERS:
+            self._replies_unsure.popitem(last=False)
         error = await _call(self.api().reply_message(request, _request_timeout=API_TIMEOUT))
+        refused = error is not None and error.status == 400
+        if error is None or refused or not tried_before:  # else the earlier try stays unsure
+            self._replies_unsure.pop(retry_key, None)
         if error is None:
             return True
-        if error.status == 400 and "reply token" in _line_message(error).lower():
+        if refused and "reply token" in _line_message(error).lower():
+            if tried_before:
+                raise AlreadyDelivered()
             log.info("LINE refused the reply token; pushing instead")
             return False
         raise _send_error(error)
@@ -366,12 +413,21 @@ def _user_id(event: dict[str, Any]) -> str | None:
     if event.get("type") not in ANSWERED or not isinstance(source, dict):
         return None
     user_id = source.get("userId") if source.get("type") == "user" else None
-    return user_id if isinstance(user_id, str) and user_id else None
+    return user_id if _is_user_id(user_id) else None
 
 
 def _user_of(event: Event) -> str | None:
     source = getattr(event, "source", None)
-    return source.user_id if isinstance(source, UserSource) and source.user_id else None
+    user_id = source.user_id if isinstance(source, UserSource) else None
+    return user_id if _is_user_id(user_id) else None
+
+
+def _is_user_id(value: Any) -> bool:
+    """Whether a value can be a LINE user id (which is "U" and 32 hex digits)."""
+    # a signed body may still carry a lone surrogate or a NUL, which could not even be stored
+    return (
+        isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isprintable()
+    )
 
 
 def _what(event: Event) -> tuple[str | None, str | None] | None:

@@ -1,0 +1,1 @@
+"""Chaos suite: the real `serve` process against faulty fake platforms, crashes and outages."""
