@@ -88,6 +88,21 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+MESSAGE_TYPES = {
+    "text",
+    "textV2",
+    "sticker",
+    "image",
+    "video",
+    "audio",
+    "location",
+    "imagemap",
+    "template",
+    "flex",
+    "coupon",
+}
+
+
 def message_problems(messages: Any) -> list[str]:
     """What LINE refuses in a messages array beyond the OpenAPI schema."""
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
@@ -95,6 +110,8 @@ def message_problems(messages: Any) -> list[str]:
     problems: list[str] = []
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
+        if message.get("type") not in MESSAGE_TYPES:  # also without ../shared/specs
+            problems.append(f"{where}.type: unknown message type {message.get('type')!r}")
         if message.get("type") == "text":
             text = message.get("text") or ""
             if not text.strip() or utf16_len(text) > 5000:
