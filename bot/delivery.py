@@ -136,8 +136,16 @@ async def deliver(
     return sum(results)
 
 
+IN_FLIGHT = 100  # messages a worker sends at once at most
+STOP_WAIT = 5.0  # seconds a stopping worker lets sends under way finish
+
+
 class OutboxWorker:
-    """Delivers the outbox in the background; `wake()` starts a round at once."""
+    """Delivers the outbox in the background; `wake()` starts a round at once.
+
+    Each claimed message is sent in its own task, and more are claimed as sends finish, so
+    one slow platform call (a timeout) holds up only its own chat, not a whole round.
+    """
 
     def __init__(
         self,
@@ -154,6 +162,7 @@ class OutboxWorker:
         self.clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
         self.unrecorded: set[int] = set()  # sent, but the database failed to record it
 
     def wake(self) -> None:
@@ -167,13 +176,36 @@ class OutboxWorker:
                 await outbox.record_sent(session, message_id, now=self.clock())
             self.unrecorded.discard(message_id)
 
+    async def _claim_more(self) -> int:
+        """Claim due messages while there is room and send each in a task; how many."""
+        room = IN_FLIGHT - len(self._sending)
+        if room <= 0:
+            return 0
+        claimed = await claim(self.sessions, list(self.senders), now=self.clock(), limit=room)
+        for message in claimed:
+            task = asyncio.create_task(self._send(message))
+            self._sending.add(task)
+            task.add_done_callback(self._sent)
+        return len(claimed)
+
+    async def _send(self, message: Claimed) -> None:
+        sender = self.senders[message.channel]
+        try:
+            await send_claimed(
+                self.sessions, sender, message, self.clock(), unrecorded=self.unrecorded
+            )
+        except Exception:  # the database failed; the lease ends and it is tried again
+            log.exception("outbox send not recorded", extra={"outbox_id": message.id})
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self.wake()  # room for another, and the chat's next message may be due now
+
     async def _loop(self) -> None:
         while True:
             try:
                 await self._record_unrecorded()
-                while await deliver(
-                    self.sessions, self.senders, now=self.clock(), unrecorded=self.unrecorded
-                ):
+                while await self._claim_more():
                     pass
             except Exception:  # keep delivering after a database or platform hiccup
                 log.exception("outbox delivery round failed")
@@ -189,7 +221,7 @@ class OutboxWorker:
             self._task = asyncio.create_task(self._loop(), name="outbox-worker")
 
     async def stop(self) -> None:
-        """Stop the loop; undelivered messages stay in the outbox."""
+        """Stop the loop, let sends under way finish briefly; the rest stay in the outbox."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -197,3 +229,8 @@ class OutboxWorker:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._sending:
+            _, late = await asyncio.wait(set(self._sending), timeout=STOP_WAIT)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,7 @@ class Inbox:
         self._behind = False
         self._catching_up = asyncio.Lock()
         self._queued = 0  # processing calls waiting behind a catch-up
+        self._failed_at = float("-inf")  # when catching up last failed (time.monotonic)
         self._retry: asyncio.Task[None] | None = None
 
     async def accept(self, channel: str, batch: Batch) -> list[str]:
@@ -148,9 +150,12 @@ class Inbox:
         async with self._catching_up:
             if not self._behind:
                 return
+            if time.monotonic() - self._failed_at < CATCH_UP_FIRST:
+                return  # it failed a moment ago: callers queued behind it need not each retry
             try:
                 await self.recover()
             except Exception:  # the database is still away; events stay stored
+                self._failed_at = time.monotonic()
                 log.warning("catching up on stored events failed; retrying")
                 return
             self._behind = False
@@ -215,17 +220,25 @@ class Inbox:
         """
         done = 0
         for channel in self.sources:
-            async with unit_of_work(self.sessions) as session:
-                pending: list[ProcessedEvent] = await events.pending(session, channel=channel)
-            for row in pending:
-                try:
-                    await self.process(channel, row.event_id, catching_up=True)
-                except Exception:
-                    if not await self._database_answers():
-                        raise
-                    log.exception("stored event fails; skipped", extra={"event_id": row.event_id})
-                    continue
-                done += 1
+            tried: set[str] = set()
+            while True:  # a page at a time, until none is left that was not tried
+                async with unit_of_work(self.sessions) as session:
+                    pending: list[ProcessedEvent] = await events.pending(session, channel=channel)
+                pending = [row for row in pending if row.event_id not in tried]
+                if not pending:
+                    break
+                for row in pending:
+                    tried.add(row.event_id)
+                    try:
+                        await self.process(channel, row.event_id, catching_up=True)
+                    except Exception:
+                        if not await self._database_answers():
+                            raise
+                        log.exception(
+                            "stored event fails; skipped", extra={"event_id": row.event_id}
+                        )
+                        continue
+                    done += 1
         return done
 
     async def _database_answers(self) -> bool:

@@ -40,10 +40,11 @@ RUNNERS: dict[str, Callable[..., Awaitable[Row]]] = {
     "duplicates": scenarios.duplicates,
 }
 FOOTNOTE = (
-    "† Telegram's Bot API has no idempotency key: when the answer to a send is lost (a timeout "
-    "or reset after Telegram took it, or a SIGKILL before the send was recorded) the bot cannot "
-    "know and sends again. LINE pushes carry X-Line-Retry-Key and a reply is retried with its "
-    "own token, so LINE shows none."
+    "† Duplicates the bot cannot know it makes. Telegram's Bot API has no idempotency key: "
+    "when the answer to a send is lost (a timeout or reset after Telegram took it, or a SIGKILL "
+    "before the send was recorded) the bot must send again. LINE pushes carry X-Line-Retry-Key, "
+    "and a reply whose answer was lost is retried with its own token (LINE takes a token once); "
+    "only when that token has expired before the retry does the bot push, and may repeat it."
 )
 HEADER = (
     "scenario",
@@ -67,7 +68,7 @@ def table(rows: list[Row]) -> str:
             row.faults,
             row.expected,
             str(row.lost),
-            f"{row.duplicated} ({row.unavoidable} Telegram†)"
+            f"{row.duplicated} ({row.unavoidable} unavoidable†)"
             if row.unavoidable
             else str(row.duplicated),
             str(row.server_errors),

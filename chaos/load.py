@@ -77,11 +77,13 @@ class Platforms:
         self.line = line
         self.tokens: dict[str, str] = {}  # LINE reply token -> webhook event id
         self.serials = itertools.count(1)  # LINE event ids, the same in every run
+        self.event_times: dict[str, float] = {}  # LINE event id -> its timestamp (epoch s)
 
     def _line(self, who: Employee, kind: str, value: str = "") -> Update:
         event = line_event(
             self.line, who.chat, kind, value, serial=next(self.serials), tokens=self.tokens
         )
+        self.event_times[event["webhookEventId"]] = event["timestamp"] / 1000
         return line_update(event)
 
     def start(self, who: Employee) -> Update:

@@ -259,8 +259,11 @@ class ChaosLine(FakeLine):
         self.faults = faults
         self.deliveries = deliveries
         self.on_accepted = self._record
+        self.accepted_at: dict[int, float] = {}  # id(call) -> time.time() it was carried out
+        self.answers_lost: set[int] = set()  # id(call) of calls carried out, answer lost
 
     def _record(self, call: LineCall) -> None:
+        self.accepted_at[id(call)] = time.time()
         if call.operation not in ("reply", "push") or not call.to:
             return
         messages = call.body.get("messages") or []
@@ -279,25 +282,30 @@ class ChaosLine(FakeLine):
         body: bool = True,
         keyed: bool = False,
     ) -> web.Response:
-        kind = self.faults.pick()
-        if kind is None:
-            return await super()._handle(request, operation, effect, rules, body=body, keyed=keyed)
+        # FakeLine._handle, keeping hold of the call to mark what became of its answer.
+        call = LineCall(operation, request.path, dict(request.headers), b"")
+        self.calls.append(call)
+
+        async def carry_out() -> web.Response:
+            call.body = await request.read()
+            answer = await self._answer(request, call, effect, rules, body, keyed)
+            call.status = answer.status
+            return answer
 
         def refuse(kind: str) -> web.Response:
             status, headers = (429, {"Retry-After": "1"}) if kind == "429" else (500, {})
-            self.calls.append(
-                LineCall(operation, request.path, dict(request.headers), None, status)
-            )
+            call.status = status
             return web.json_response({"message": "chaos"}, status=status, headers=headers)
 
-        async def carry_out() -> web.Response:
-            return await super(ChaosLine, self)._handle(
-                request, operation, effect, rules, body=body, keyed=keyed
-            )
-
-        response, done = await misbehave(request, kind, self.faults.hang, refuse, carry_out)
-        if done:
+        kind = self.faults.pick()
+        if kind is None:
+            response = await carry_out()
+            lost = request.transport is None or request.transport.is_closing()
+        else:
+            response, lost = await misbehave(request, kind, self.faults.hang, refuse, carry_out)
+        if lost and call.accepted:  # LINE took it; the bot never heard (or gave up waiting)
             self.faults.lost_answers[operation] += 1
+            self.answers_lost.add(id(call))
         return response
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.channels.line import REPLY_TOKEN_TTL
 from chaos import checks
 from chaos.load import (
     Employee,
@@ -47,6 +48,7 @@ from chaos.platforms import (
 )
 from chaos.postgres import PrivatePostgres
 from chaos.server import BotProcess, bot_env, free_port, prepare
+from tests.fake_line import Call as LineCall
 
 Say = Callable[[str], None]
 QUIET_WITHIN = 240.0  # seconds for retries, leases (30 s) and recovery sweeps (30 s) to finish
@@ -62,7 +64,7 @@ class Row:
     expected: str
     lost: int = 0
     duplicated: int = 0
-    unavoidable: int = 0  # duplicates Telegram's Bot API gives no way to prevent
+    unavoidable: int = 0  # duplicates the platform's API gives the bot no way to prevent
     server_errors: int = 0
     problems: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -148,6 +150,7 @@ class Delivery:
     lost: int = 0
     duplicated: int = 0
     across_kill: int = 0  # duplicates whose first copy went out before a SIGKILL came between
+    unavoidable: int = 0  # duplicates the bot had no way to know it was making
     examples: list[str] = field(default_factory=list)
 
 
@@ -157,40 +160,47 @@ def _line_retry_key(outbox_key: str, index: int) -> str:
     return str(root if index == 0 else uuid.uuid5(root, str(index)))
 
 
-def line_delivery(
-    rows: list[checks.OutboxRow], fake: ChaosLine, tokens: dict[str, str]
-) -> Delivery:
-    """Exact: each accepted reply is known by its token's event, each push by its retry key."""
+def line_delivery(rows: list[checks.OutboxRow], fake: ChaosLine, platforms: Platforms) -> Delivery:
+    """Exact: each accepted reply is known by its token's event, each push by its retry key.
+
+    A reply LINE took whose answer the bot never got, followed by a push once the token was
+    too old to try again (REPLY_TOKEN_TTL), is a duplicate the bot could not avoid.
+    """
     rows = [r for r in rows if r.channel == "line"]
     by_key = {_line_retry_key(r.retry_key, i): (r.id, i) for r in rows for i in range(5)}
     by_event = {
         r.key.removeprefix("reply:line:"): r.id for r in rows if r.key.startswith("reply:")
     }
-    accepted: Counter[tuple[int, int]] = Counter()
-    how: dict[tuple[int, int], list[str]] = {}
+    event_of = {row_id: event for event, row_id in by_event.items()}
+    calls: dict[tuple[int, int], list[LineCall]] = {}
     for call in fake.calls:
+        found = None
         if not call.accepted:
             continue
-        found = None
         if call.operation == "push":
             found = by_key.get(call.headers.get("X-Line-Retry-Key", ""))
         elif call.operation == "reply":
-            row = by_event.get(tokens.get(call.body.get("replyToken"), ""))
+            row = by_event.get(platforms.tokens.get(call.body.get("replyToken"), ""))
             found = (row, 0) if row is not None else None
         if found is not None:
-            accepted[found] += 1
-            how.setdefault(found, []).append(call.operation)
-    twice = [
-        f"message {row} part {part}: {how[(row, part)]}"
-        for (row, part), n in accepted.items()
-        if n > 1
-    ]
-    return Delivery(
-        due=len(rows),
-        lost=sum(1 for r in rows if accepted[(r.id, 0)] == 0),
-        duplicated=sum(n - 1 for n in accepted.values() if n > 1),
-        examples=twice[:3],
-    )
+            calls.setdefault(found, []).append(call)
+    found = Delivery(due=len(rows), lost=sum(1 for r in rows if (r.id, 0) not in calls))
+    for (row_id, part), made in calls.items():
+        if len(made) < 2:
+            continue
+        found.duplicated += len(made) - 1
+        sent_at = platforms.event_times.get(event_of.get(row_id, ""), 0.0)
+        unsure = [c for c in made if c.operation == "reply" and id(c) in fake.answers_lost]
+        late = [
+            c
+            for c in made
+            if c.operation == "push" and fake.accepted_at[id(c)] >= sent_at + REPLY_TOKEN_TTL
+        ]
+        if unsure and late:
+            found.unavoidable += len(made) - 1
+        elif len(found.examples) < 3:
+            found.examples.append(f"message {row_id} part {part}: {[c.operation for c in made]}")
+    return found
 
 
 def telegram_delivery(
@@ -227,17 +237,19 @@ async def settle(stage: Stage, row: Row) -> list[checks.OutboxRow]:
 def _account(stage: Stage, row: Row, rows: list[checks.OutboxRow], people: list[Employee]) -> None:
     """Lost and duplicated messages of both platforms into the row."""
     chats = {p.chat for p in people if p.channel == "telegram"}
-    line = line_delivery(rows, stage.line, stage.platforms.tokens)
+    line = line_delivery(rows, stage.line, stage.platforms)
     kills = stage.bot.killed_at if stage.bot is not None else []
     telegram = telegram_delivery(rows, stage.deliveries, chats, kills)
     row.lost += line.lost + telegram.lost
     row.duplicated += line.duplicated + telegram.duplicated
-    row.notes.extend(f"duplicate: {e}" for e in line.examples + telegram.examples)
     # Telegram cannot tell a send it took from one it did not: when the answer is lost (a
     # timeout, a reset, a SIGKILL before the send was recorded) the bot must send again.
     lost_answers = sum(stage.telegram_faults.lost_answers[m] for m in TELEGRAM_SENDS)
     rest = telegram.duplicated - telegram.across_kill
-    row.unavoidable += telegram.across_kill + min(rest, lost_answers)
+    unavoidable = telegram.across_kill + min(rest, lost_answers) + line.unavoidable
+    row.unavoidable += unavoidable
+    if line.duplicated + telegram.duplicated > unavoidable:  # show what to look into
+        row.notes.extend(f"duplicate: {e}" for e in line.examples + telegram.examples)
     row.notes.append(
         f"messages due: {telegram.due} Telegram ({telegram.lost} lost, {telegram.duplicated} "
         f"duplicated), {line.due} LINE ({line.lost} lost, {line.duplicated} duplicated)"
