@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -81,7 +82,9 @@ def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
         # WAL with NORMAL survives a crash of the process (not of the OS) without fsync per
         # commit, which is the embedded default's trade-off; PostgreSQL is for production.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Short: SQLite runs in the loop's thread, so a busy wait would stall everything; a
+        # unit of work that finds the file locked by another process waits and retries.
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "do_connect")
@@ -150,7 +153,7 @@ _sqlite_locks: weakref.WeakKeyDictionary[AsyncEngine, WriteLock] = weakref.WeakK
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine with the settings each backend needs."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": BUSY_WAIT_MS / 1000}, **kwargs)
         _sqlite_serialised_writes(engine)
         _sqlite_locks[engine] = WriteLock()
         return engine
@@ -184,10 +187,40 @@ async def unit_of_work(
     async with lock.hold(urgent=urgent):
         token = _writer.set(asyncio.current_task())
         try:
-            async with sessions() as session, session.begin():
-                yield session
+            async with await _begin_immediate(sessions) as session:
+                try:
+                    yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+                await session.commit()
         finally:
             _writer.reset(token)
+
+
+BUSY_WAIT_MS = 20  # how long SQLite itself waits for another process's write lock
+BUSY_GIVE_UP = 30.0  # seconds a unit of work waits in all before it fails
+
+
+async def _begin_immediate(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session holding SQLite's write lock, waited for off the loop while another process
+    holds it."""
+    waited, delay = 0.0, 0.01
+    while True:
+        session = sessions()
+        try:
+            await session.connection()  # BEGIN IMMEDIATE (the "begin" listener)
+            return session
+        except OperationalError as error:
+            await session.close()
+            if "locked" not in str(error) or waited >= BUSY_GIVE_UP:
+                raise
+        except BaseException:
+            await session.close()
+            raise
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 0.2)
 
 
 def insert_ignore(session: AsyncSession, model: type, values: dict[str, Any]) -> Any:
