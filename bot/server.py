@@ -8,7 +8,7 @@ import signal
 
 from aiohttp import web
 
-from bot import metrics
+from bot import i18n, metrics
 from bot.channels.base import Channel
 from bot.delivery import OutboxWorker
 from bot.inbox import Inbox
@@ -17,11 +17,20 @@ from bot.runtime import Runtime, open_runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, SettingsError
 from bot.web import build_app
+from handlers.crisis_screen import load_phrases
 from handlers.jobs import build_jobs
 from storage.db import is_sqlite
 from storage.retention import Retention
 
 log = logging.getLogger(__name__)
+
+
+def _warm_up() -> None:
+    """Compile the crisis phrases and load the message catalogs before the first update, so
+    its turn does not hold the event loop (and every webhook behind it) for a second or two."""
+    load_phrases()
+    for locale in i18n.SUPPORTED:
+        i18n.bundle(locale)
 
 
 def configured_channels(settings: Settings) -> list[Channel]:
@@ -117,6 +126,7 @@ class Server:
 
     async def start(self, host: str, port: int) -> None:
         """Listen; a worker also recovers events, delivers the outbox and seeks leadership."""
+        await asyncio.to_thread(_warm_up)
         await self.runner.setup()
         await web.TCPSite(self.runner, host, port).start()
         if self.role == "web":

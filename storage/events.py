@@ -5,11 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import insert_ignore, insert_ignore_many
+from storage.db import insert_ignore
 from storage.models import ProcessedEvent
+
+_EVENTS = ProcessedEvent.__table__
+# Built once: every update runs it, and building and keying a statement per call costs more
+# than running it on SQLite. A Core statement on the table also skips the ORM's bulk machinery.
+_CLAIM_AND_FINISH = (
+    update(_EVENTS)
+    .where(
+        _EVENTS.c.channel == bindparam("b_channel"),
+        _EVENTS.c.event_id == bindparam("b_event_id"),
+        _EVENTS.c.processed_at.is_(None),
+    )
+    .values(processed_at=bindparam("b_now", type_=_EVENTS.c.processed_at.type), payload=None)
+)
+# One per dialect; run with a list of rows, SQLAlchemy sends them as one multi-row INSERT.
+_RECORD = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_EVENTS)
+    .on_conflict_do_nothing()
+    .returning(_EVENTS.c.channel, _EVENTS.c.event_id)
+    for dialect in (postgresql, sqlite)
+}
 
 
 async def record(
@@ -44,10 +65,8 @@ async def record_many(
         {"channel": channel, "event_id": event_id, "payload": payload, "received_at": now}
         for channel, event_id, payload in events
     ]
-    statement = insert_ignore_many(session, ProcessedEvent, rows).returning(
-        ProcessedEvent.channel, ProcessedEvent.event_id
-    )
-    result = await session.execute(statement)
+    statement = _RECORD[session.get_bind().dialect.name]
+    result = await session.execute(statement, rows)
     return {(_value(channel), event_id) for channel, event_id in result}
 
 
@@ -87,13 +106,7 @@ async def claim_and_finish(
     and a rollback undoes it); False when it was processed already or is unknown.
     """
     result = await session.execute(
-        update(ProcessedEvent)
-        .where(
-            ProcessedEvent.channel == channel,
-            ProcessedEvent.event_id == event_id,
-            ProcessedEvent.processed_at.is_(None),
-        )
-        .values(processed_at=now, payload=None)
+        _CLAIM_AND_FINISH, {"b_channel": channel, "b_event_id": event_id, "b_now": now}
     )
     return bool(result.rowcount)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, literal, select, union_all, update
+from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import orgs
@@ -46,17 +46,26 @@ class Identity:
     hr_user: HrUser | None = None
 
 
+# Every turn runs it: built once (building and keying it per call cost more than running it).
+_ROLES = union_all(
+    *(
+        select(literal(name).label("role"), model.id).where(
+            model.channel == bindparam("b_channel"),
+            model.external_id == bindparam("b_external_id"),
+        )
+        for name, model in (("member", Member), ("counselor", Counselor), ("hr", HrUser))
+    )
+)
+
+
 async def identify(session: AsyncSession, channel: str, external_id: str) -> Identity:
     """Look up every role a chat account holds (one round trip to find them)."""
-    roles = union_all(
-        *(
-            select(literal(name).label("role"), model.id).where(
-                model.channel == channel, model.external_id == external_id
-            )
-            for name, model in (("member", Member), ("counselor", Counselor), ("hr", HrUser))
+    found = {
+        role: row_id
+        for role, row_id in await session.execute(
+            _ROLES, {"b_channel": channel, "b_external_id": external_id}
         )
-    )
-    found = {role: row_id for role, row_id in await session.execute(roles)}
+    }
     return Identity(
         member=await session.get(Member, found["member"]) if "member" in found else None,
         counselor=await session.get(Counselor, found["counselor"])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -15,6 +16,35 @@ from storage.db import insert_ignore
 from storage.models import OutboxMessage, OutboxStatus
 
 MAX_ATTEMPTS = 12
+
+_OUTBOX = OutboxMessage.__table__
+# The statements each update runs, built once (see storage.events): Core on the table, keyed
+# and compiled once, no ORM unit of work.
+_HAS_PENDING = (
+    select(_OUTBOX.c.id)
+    .where(
+        _OUTBOX.c.channel == bindparam("b_channel"),
+        _OUTBOX.c.recipient == bindparam("b_recipient"),
+        _OUTBOX.c.status == OutboxStatus.PENDING,
+        _OUTBOX.c.id.not_in(bindparam("b_sent", expanding=True)),
+    )
+    .limit(1)
+)
+_ADD_REPLY = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_RECORD_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id.in_(bindparam("b_ids", expanding=True)),
+        _OUTBOX.c.status == OutboxStatus.PENDING,
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("b_now", type_=_OUTBOX.c.sent_at.type),
+        payload={"sent": True},
+        attempts=_OUTBOX.c.attempts + 1,
+        last_error=None,
+    )
+)
 
 
 async def enqueue(
@@ -143,18 +173,23 @@ def lease(message: OutboxMessage, now: datetime) -> None:
     message.next_attempt_at = now + LEASE
 
 
-async def has_pending(session: AsyncSession, *, channel: str, recipient: str) -> bool:
-    """Whether any message to this chat is still waiting."""
+async def has_pending(
+    session: AsyncSession, *, channel: str, recipient: str, sent: Collection[int] = ()
+) -> bool:
+    """Whether any message to this chat is still waiting, apart from those in `sent` (known
+    delivered, their recording under way)."""
     found = await session.scalar(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.recipient == recipient,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .limit(1)
+        _HAS_PENDING, {"b_channel": channel, "b_recipient": recipient, "b_sent": list(sent)}
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class Added:
+    """A reply just stored: its id, and the retry key its sends carry."""
+
+    id: int
+    retry_key: str
 
 
 async def add_reply(
@@ -167,23 +202,26 @@ async def add_reply(
     key: str,
     now: datetime,
     leased: bool,
-) -> OutboxMessage:
+) -> Added:
     """Store a turn's answer (one per event, so its key cannot clash); leased when sent now."""
-    message = OutboxMessage(
-        channel=channel,
-        recipient=recipient,
-        locale=locale,
-        payload=payload,
-        idempotency_key=key,
-        retry_key=str(uuid.uuid4()),
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now + LEASE if leased else now,
-        created_at=now,
+    retry_key = str(uuid.uuid4())
+    message_id = await session.scalar(
+        _ADD_REPLY,
+        {
+            "channel": channel,
+            "recipient": recipient,
+            "locale": locale,
+            "payload": payload,
+            "idempotency_key": key,
+            "retry_key": retry_key,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now + LEASE if leased else now,
+            "created_at": now,
+        },
     )
-    session.add(message)
-    await session.flush()
-    return message
+    assert message_id is not None
+    return Added(message_id, retry_key)
 
 
 async def has_older_pending(
@@ -205,17 +243,15 @@ async def has_older_pending(
 
 async def record_sent(session: AsyncSession, message_id: int, *, now: datetime) -> None:
     """Mark a message delivered and drop its content (one statement)."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(
-            status=OutboxStatus.SENT,
-            sent_at=now,
-            payload={"sent": True},
-            attempts=OutboxMessage.attempts + 1,
-            last_error=None,
-        )
-    )
+    await record_sent_many(session, [message_id], now=now)
+
+
+async def record_sent_many(
+    session: AsyncSession, message_ids: list[int], *, now: datetime
+) -> None:
+    """Mark messages delivered and drop their content, in one statement (ids in order)."""
+    if message_ids:
+        await session.execute(_RECORD_SENT, {"b_ids": sorted(message_ids), "b_now": now})
 
 
 async def record_failure(

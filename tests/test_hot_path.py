@@ -1,0 +1,206 @@
+"""The statements every update runs: prebuilt Core statements, deliveries recorded in groups."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import SentRecorder
+from handlers.types import Reply, to_payload
+from storage import conversation, events, outbox
+from storage.db import create_engine, session_factory, unit_of_work
+from storage.models import ConversationState, OutboxMessage, OutboxStatus, utcnow
+
+
+async def _replies(sessions: async_sessionmaker[AsyncSession], count: int, chat: str) -> list[int]:
+    ids = []
+    async with unit_of_work(sessions) as session:
+        for number in range(count):
+            added = await outbox.add_reply(
+                session,
+                channel="telegram",
+                recipient=chat,
+                locale="en",
+                payload=to_payload([Reply("error-generic")]),
+                key=f"reply:{chat}:{number}",
+                now=utcnow(),
+                leased=True,
+            )
+            ids.append(added.id)
+    return ids
+
+
+async def test_add_reply_stores_a_leased_pending_message(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    async with unit_of_work(sessions) as session:
+        added = await outbox.add_reply(
+            session,
+            channel="telegram",
+            recipient="7",
+            locale="zh-TW",
+            payload={"replies": [], "context": {"message_id": 3}},
+            key="reply:telegram:e1",
+            now=now,
+            leased=True,
+        )
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, added.id)
+    assert row is not None
+    assert (row.status, row.recipient, row.locale, row.attempts) == (
+        OutboxStatus.PENDING,
+        "7",
+        "zh-TW",
+        0,
+    )
+    assert row.retry_key == added.retry_key and len(added.retry_key) == 36
+    assert row.payload == {"replies": [], "context": {"message_id": 3}}
+    assert row.next_attempt_at.replace(tzinfo=None) == (now + outbox.LEASE).replace(tzinfo=None)
+
+
+async def test_has_pending_ignores_messages_known_sent(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    [first, second] = await _replies(sessions, 2, "8")
+    async with sessions() as session:
+        assert await outbox.has_pending(session, channel="telegram", recipient="8")
+        assert await outbox.has_pending(session, channel="telegram", recipient="8", sent={first})
+        assert not await outbox.has_pending(
+            session, channel="telegram", recipient="8", sent={first, second}
+        )
+        assert not await outbox.has_pending(session, channel="telegram", recipient="9")
+
+
+async def test_deliveries_finishing_together_share_one_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ids = await _replies(sessions, 12, "10")
+    commits: list[int] = []
+
+    def count(_connection: object) -> None:
+        commits.append(1)
+
+    engine = sessions.kw["bind"]
+    event.listen(engine.sync_engine, "commit", count)
+    recorder = SentRecorder(sessions)
+    try:
+        await asyncio.gather(*(recorder.record(i, utcnow()) for i in ids))
+    finally:
+        event.remove(engine.sync_engine, "commit", count)
+    async with sessions() as session:
+        statuses = list(
+            await session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
+        )
+    assert statuses == [OutboxStatus.SENT] * 12
+    assert 1 <= len(commits) <= 2  # the first call's own, then everyone who queued behind it
+    assert recorder.recording == set()
+
+
+async def test_a_failed_recording_reaches_every_caller_and_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/folder/eap.db")
+    recorder = SentRecorder(session_factory(engine))
+    try:
+        outcomes = await asyncio.gather(
+            *(recorder.record(i, utcnow()) for i in (1, 2, 3)), return_exceptions=True
+        )
+    finally:
+        await engine.dispose()
+    assert [type(o).__name__ for o in outcomes] == ["OperationalError"] * 3
+    assert recorder.recording == set()  # the caller keeps it as unrecorded, not the recorder
+
+
+async def test_conversation_state_round_trip_and_a_row_gone_meanwhile(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    async with unit_of_work(sessions) as session:
+        assert await conversation.load(session, "telegram", "12") == ("", "", {})
+        await conversation.save(
+            session,
+            "telegram",
+            "12",
+            flow="book",
+            step="slot",
+            data={"d": 1},
+            now=now,
+            existed=False,
+        )
+    async with unit_of_work(sessions) as session:
+        assert await conversation.load(session, "telegram", "12") == ("book", "slot", {"d": 1})
+        await conversation.save(
+            session, "telegram", "12", flow="book", step="note", data={"d": 2}, now=now
+        )
+    async with unit_of_work(sessions) as session:
+        assert await conversation.load(session, "telegram", "12") == ("book", "note", {"d": 2})
+        await session.execute(ConversationState.__table__.delete())  # e.g. purged meanwhile
+        await conversation.save(
+            session, "telegram", "12", flow="book", step="done", data={}, now=now
+        )
+    async with unit_of_work(sessions) as session:
+        assert await conversation.load(session, "telegram", "12") == ("book", "done", {})
+        await conversation.save(session, "telegram", "12", flow="", step="", data={}, now=now)
+    async with sessions() as session:
+        assert await session.scalar(select(ConversationState.flow)) is None
+
+
+async def test_events_stored_together_and_claimed_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    rows = [("telegram", "1", {"a": 1}), ("telegram", "2", {"a": 2}), ("line", "1", None)]
+    async with unit_of_work(sessions) as session:
+        assert await events.record_many(session, events=rows, now=now) == {
+            ("telegram", "1"),
+            ("telegram", "2"),
+            ("line", "1"),
+        }
+    async with unit_of_work(sessions) as session:
+        again = [*rows[:1], ("telegram", "3", {"a": 3})]
+        assert await events.record_many(session, events=again, now=now) == {("telegram", "3")}
+    async with unit_of_work(sessions) as session:
+        assert await events.claim_and_finish(session, channel="telegram", event_id="2", now=now)
+        assert not await events.claim_and_finish(
+            session, channel="telegram", event_id="2", now=now
+        )
+        assert not await events.claim_and_finish(
+            session, channel="telegram", event_id="404", now=now
+        )
+    async with sessions() as session:
+        row = await session.scalar(events.select_event(channel="telegram", event_id="2"))
+    assert row is not None and row.payload is None and row.processed_at is not None
+
+
+@pytest.mark.parametrize("count", [1, 3])
+async def test_record_sent_many_leaves_other_messages_alone(
+    sessions: async_sessionmaker[AsyncSession], count: int
+) -> None:
+    ids = await _replies(sessions, 4, f"13-{count}")
+    async with unit_of_work(sessions) as session:
+        await outbox.record_sent_many(session, ids[:count], now=utcnow())
+    async with sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
+    by_id = {row.id: row for row in rows}
+    for message_id in ids:
+        sent = message_id in ids[:count]
+        row = by_id[message_id]
+        assert row.status == (OutboxStatus.SENT if sent else OutboxStatus.PENDING)
+        assert (row.payload == {"sent": True}) is sent
+        assert row.attempts == (1 if sent else 0)
+
+
+def test_the_crisis_phrases_and_catalogs_are_ready_before_the_first_update() -> None:
+    from bot import i18n, server
+    from handlers import crisis_screen
+
+    crisis_screen._default_phrases.cache_clear()
+    i18n.bundle.cache_clear()
+    server._warm_up()
+    assert crisis_screen._default_phrases.cache_info().currsize == 1
+    assert i18n.bundle.cache_info().currsize == len(i18n.SUPPORTED)
