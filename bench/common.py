@@ -61,6 +61,17 @@ def peak_rss_kb(pid: int | None = None) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid or 'self'}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
+    rest = fields.rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int | None = None) -> int | None:
     """A process's current resident set (VmRSS) in kB, from /proc (Linux); None elsewhere."""
     try:

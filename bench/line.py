@@ -36,7 +36,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.common import Figure, write_figures
+from bench.common import Figure, cpu_seconds, write_figures
 
 SECRET = "0123456789abcdef0123456789abcdef"
 TOKEN = "bench-access-token"
@@ -231,10 +231,17 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     acks: list[float] = field(default_factory=list)
     lost: int = 0
+    cpu_seconds: float = 0.0  # the bot process's CPU time (user + system) over the run
 
     @property
     def rate(self) -> float:
+        """Events per second, end to end."""
         return self.events / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The bot's CPU milliseconds per event: 1000 over it is what one core could do."""
+        return self.cpu_seconds * 1000 / self.events if self.events else 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -338,7 +345,9 @@ async def run_bot(
         url = f"http://127.0.0.1:{port}/webhooks/line"
         warm = range(users.stop + 1000, users.stop + 1000 + concurrency)
         await drive(url, fake, warm, concurrency, name != "bare", name)
+        before = cpu_seconds(process.pid) or 0.0
         result = await drive(url, fake, users, concurrency, name != "bare", name)
+        result.cpu_seconds = (cpu_seconds(process.pid) or 0.0) - before
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=60)
@@ -352,14 +361,14 @@ def table(results: list[Result]) -> str:
     echo = next((r for r in results if r.name == "echo"), None)
     lines = [
         f"{'bot':<10}{'events':>8}{'lost':>6}{'events/s':>10}{'vs echo':>9}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'ack p99':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'ack p99':>9}{'CPU ms/ev':>10}"
     ]
     for r in results:
         ratio = f"{r.rate / echo.rate:.2f}x" if echo and echo.rate else "-"
         lines.append(
             f"{r.name:<10}{r.events:>8}{r.lost:>6}{r.rate:>10.1f}{ratio:>9}"
             f"{percentile(r.latencies, 50):>9.1f}{percentile(r.latencies, 99):>9.1f}"
-            f"{percentile(r.acks, 50):>9.1f}{percentile(r.acks, 99):>9.1f}"
+            f"{percentile(r.acks, 50):>9.1f}{percentile(r.acks, 99):>9.1f}{r.cpu_ms:>10.2f}"
         )
     return "\n".join(lines)
 
@@ -392,6 +401,7 @@ def figures(results: list[Result]) -> list[Figure]:
             Figure(f"{r.name}: events/s", r.rate, "/s"),
             Figure(f"{r.name}: p50", percentile(r.latencies, 50), "ms"),
             Figure(f"{r.name}: p99", percentile(r.latencies, 99), "ms"),
+            Figure(f"{r.name}: CPU per event", r.cpu_ms, "ms"),
             Figure(f"{r.name}: lost", r.lost, "", must_be_zero=True),
         ]
     by_name = {r.name: r for r in results}

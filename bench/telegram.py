@@ -11,6 +11,9 @@ process so it has a core to itself; the load generator and the fake share this o
     (c) echo:    the same bot on bot.channels.telegram_request.AiohttpRequest
     (b2), (c2):  (b) and (c) with concurrent_updates(True), so 40 replies are in flight at once
     (d) bare:    an aiohttp handler that only parses the JSON (no reply: POST -> 200)
+    (e) raw:     the least a replying bot can do: parse, answer 200, then POST sendMessage with
+                 a shared aiohttp session, no SDK and no storage; the most this harness
+                 (load, fake API and bot on 2 cores) can show for any bot that replies
 
 Run: python -m bench.telegram [--users 150] [--concurrency 40] [--profile FILE] [--json FILE]
 Bounded: a fixed number of updates per run, loopback only, well under three minutes.
@@ -37,7 +40,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.common import Figure, peak_rss_kb, write_figures
+from bench.common import Figure, cpu_seconds, peak_rss_kb, write_figures
 
 KEY = "bench-pseudonym-key-0123456789"
 SECRET = "bench-webhook-secret"
@@ -51,6 +54,7 @@ BOTS = (
     "echo-httpx-concurrent",
     "echo-aiohttp-concurrent",
     "bare",
+    "raw",
 )
 LABELS = {
     "product": "(a) product",
@@ -59,6 +63,7 @@ LABELS = {
     "echo-httpx-concurrent": "(b2) echo httpx *",
     "echo-aiohttp-concurrent": "(c2) echo aiohttp *",
     "bare": "(d) bare",
+    "raw": "(e) raw reply",
 }
 
 
@@ -157,6 +162,33 @@ async def serve_bare(api: str, database: str) -> tuple[int, Stop]:
     return await _serve_app(webhook, nothing)
 
 
+async def serve_raw(api: str) -> tuple[int, Stop]:
+    """Parse, answer 200, then send the echo with plain aiohttp (the harness's ceiling)."""
+    from tests.fake_telegram import TOKEN
+
+    client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+    url = f"{api}/bot{TOKEN}/sendMessage"
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def reply(update: dict[str, Any]) -> None:
+        message = update["message"]
+        body = {"chat_id": message["chat"]["id"], "text": message["text"]}
+        async with client.post(url, json=body) as response:
+            await response.read()
+
+    async def webhook(request: web.Request) -> web.Response:
+        task = asyncio.create_task(reply(json.loads(await request.read())))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return web.Response()
+
+    async def close() -> None:
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.close()
+
+    return await _serve_app(webhook, close)
+
+
 async def _serve_app(
     handler: Callable[[web.Request], Awaitable[web.Response]], close: Stop
 ) -> tuple[int, Stop]:
@@ -180,6 +212,8 @@ async def start_bot(name: str, api: str, database: str) -> tuple[int, Stop]:
     if name.startswith("echo-"):
         transport = name.split("-")[1]
         return await serve_echo(api, transport, concurrent=name.endswith("-concurrent"))
+    if name == "raw":
+        return await serve_raw(api)
     return await serve_bare(api, database)
 
 
@@ -233,11 +267,17 @@ class Result:
     acks: list[float] = field(default_factory=list)
     lost: int = 0
     peak_rss_kb: int = 0
+    cpu_seconds: float = 0.0  # the bot process's CPU time (user + system) over the run
 
     @property
     def rate(self) -> float:
         """Updates per second, end to end."""
         return self.updates / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The bot's CPU milliseconds per update: 1000 over it is what one core could do."""
+        return self.cpu_seconds * 1000 / self.updates if self.updates else 0.0
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -347,7 +387,9 @@ async def run_bot(
         # Warm up on employees outside the measured range (E0002-E0041; measured: E0051 on).
         warm = range(2, 42) if name == "product" else range(10**6, 10**6 + 40)
         await drive(bot.url, fake, warm, 40, name)
+        before = cpu_seconds(bot.pid) or 0.0
         result = await drive(bot.url, fake, users, concurrency, name)
+        result.cpu_seconds = (cpu_seconds(bot.pid) or 0.0) - before
         result.peak_rss_kb = peak_rss_kb(bot.pid) or 0
         return result
 
@@ -364,6 +406,9 @@ def ratios(results: list[Result]) -> dict[str, float]:
         if httpx_bot in by_name and aiohttp_bot in by_name and by_name[httpx_bot].rate:
             pair = f"{LABELS[aiohttp_bot].split()[0]}/{LABELS[httpx_bot].split()[0]}"
             found[pair] = by_name[aiohttp_bot].rate / by_name[httpx_bot].rate
+    raw, echo = by_name.get("raw"), by_name.get("echo-httpx")
+    if raw and echo and echo.rate:  # the highest (a)/(b) this machine could show at all
+        found["(e)/(b)"] = raw.rate / echo.rate
     return found
 
 
@@ -371,17 +416,20 @@ def table(results: list[Result]) -> str:
     """The results side by side, with the product's ratios to the echo bot and to bare."""
     lines = [
         f"{'bot':<21}{'updates':>8}{'lost':>6}{'updates/s':>11}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'ack p99':>9}{'peak RSS MB':>12}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'ack p99':>9}{'CPU ms/upd':>11}"
+        f"{'peak RSS MB':>12}"
     ]
     for r in results:
         lines.append(
             f"{LABELS[r.name]:<21}{r.updates:>8}{r.lost:>6}{r.rate:>11.1f}"
             f"{percentile(r.latencies, 50):>9.1f}{percentile(r.latencies, 99):>9.1f}"
             f"{percentile(r.acks, 50):>9.1f}{percentile(r.acks, 99):>9.1f}"
-            f"{r.peak_rss_kb / 1024:>12.1f}"
+            f"{r.cpu_ms:>11.2f}{r.peak_rss_kb / 1024:>12.1f}"
         )
     for pair, ratio in ratios(results).items():
         label = "updates/s" if pair.startswith("(a)") else "aiohttp transport gain"
+        if pair == "(e)/(b)":
+            label = "harness ceiling (the most any replying bot shows over (b))"
         lines.append(f"{pair} {label}: {ratio:.2f}")
     return "\n".join(lines)
 
@@ -395,6 +443,7 @@ def figures(results: list[Result]) -> list[Figure]:
             Figure(f"{label}: updates/s", r.rate, "/s"),
             Figure(f"{label}: p50", percentile(r.latencies, 50), "ms"),
             Figure(f"{label}: p99", percentile(r.latencies, 99), "ms"),
+            Figure(f"{label}: CPU per update", r.cpu_ms, "ms"),
             Figure(f"{label}: lost", r.lost, "", must_be_zero=True),
         ]
     out += [Figure(f"ratio {pair}", ratio, "x") for pair, ratio in ratios(results).items()]
