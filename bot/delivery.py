@@ -58,8 +58,8 @@ class SentRecorder:
     earlier ones are recorded together in the next (one UPDATE), not one transaction each."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Record into the database behind `sessions`."""
-        self.sessions = sessions
+        """Record into the database behind `sessions` (held weakly: it keys the registry)."""
+        self._sessions = weakref.ref(sessions)
         self._waiting: list[tuple[int, datetime, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self.recording: set[int] = set()  # delivered; waiting for, or in, a transaction
@@ -78,7 +78,10 @@ class SentRecorder:
         while self._waiting:
             group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
             try:
-                async with unit_of_work(self.sessions) as session:
+                sessions = self._sessions()
+                if sessions is None:
+                    raise RuntimeError("the database of these deliveries is gone")
+                async with unit_of_work(sessions) as session:
                     await outbox.record_sent_many(
                         session, [m for m, _, _ in group], now=max(n for _, n, _ in group)
                     )

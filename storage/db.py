@@ -225,12 +225,7 @@ async def _begin_immediate(sessions: async_sessionmaker[AsyncSession]) -> AsyncS
 
 def insert_ignore(session: AsyncSession, model: type, values: dict[str, Any]) -> Any:
     """An INSERT that does nothing when a unique key already exists (SQLite and PostgreSQL)."""
-    return insert_ignore_many(session, model, [values])
-
-
-def insert_ignore_many(session: AsyncSession, model: type, rows: list[dict[str, Any]]) -> Any:
-    """One multi-row INSERT that skips rows whose unique key already exists."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(model).values(rows).on_conflict_do_nothing()
+    return module.insert(model).values(values).on_conflict_do_nothing()

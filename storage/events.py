@@ -9,7 +9,6 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import insert_ignore
 from storage.models import ProcessedEvent
 
 _EVENTS = ProcessedEvent.__table__
@@ -42,14 +41,7 @@ async def record(
     now: datetime,
 ) -> bool:
     """Store an event for processing; False when it was seen before (a duplicate delivery)."""
-    values = {
-        "channel": channel,
-        "event_id": event_id,
-        "payload": payload,
-        "received_at": now,
-    }
-    result = await session.execute(insert_ignore(session, ProcessedEvent, values))
-    return bool(result.rowcount)
+    return bool(await record_many(session, events=[(channel, event_id, payload)], now=now))
 
 
 async def record_many(

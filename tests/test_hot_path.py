@@ -105,7 +105,8 @@ async def test_a_failed_recording_reaches_every_caller_and_is_forgotten(
     tmp_path: Path,
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/folder/eap.db")
-    recorder = SentRecorder(session_factory(engine))
+    sessions = session_factory(engine)
+    recorder = SentRecorder(sessions)
     try:
         outcomes = await asyncio.gather(
             *(recorder.record(i, utcnow()) for i in (1, 2, 3)), return_exceptions=True
