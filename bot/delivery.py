@@ -62,14 +62,20 @@ class SentRecorder:
         self._sessions = weakref.ref(sessions)
         self._waiting: list[tuple[int, datetime, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
-        self.recording: set[int] = set()  # delivered; waiting for, or in, a transaction
+        # Delivered, waiting for or in a transaction: message id -> (channel, recipient).
+        self._recording: dict[int, tuple[str, str]] = {}
 
-    async def record(self, message_id: int, now: datetime) -> None:
-        """Return once the delivery is committed; raise if recording it failed."""
+    def recording(self, channel: str, recipient: str) -> set[int]:
+        """The chat's messages delivered whose recording is under way."""
+        return {m for m, chat in self._recording.items() if chat == (channel, recipient)}
+
+    async def record(self, message_id: int, now: datetime, *, chat: tuple[str, str]) -> None:
+        """Return once the delivery to `chat` (channel, recipient) is committed; raise if
+        recording it failed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieve)  # a caller cancelled meanwhile: no warning
         self._waiting.append((message_id, now, future))
-        self.recording.add(message_id)
+        self._recording[message_id] = chat
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._record_waiting())
         await asyncio.shield(future)
@@ -87,12 +93,12 @@ class SentRecorder:
                     )
             except Exception as error:
                 for message_id, _, future in group:
-                    self.recording.discard(message_id)
+                    self._recording.pop(message_id, None)
                     if not future.done():
                         future.set_exception(error)
                 continue
             for message_id, _, future in group:
-                self.recording.discard(message_id)
+                self._recording.pop(message_id, None)
                 if not future.done():
                     future.set_result(None)
 
@@ -150,7 +156,8 @@ async def send_claimed(
             return False
         if unrecorded is not None:
             unrecorded.add(claimed.id)
-    await recorder(sessions).record(claimed.id, now)
+    chat = (claimed.channel, claimed.delivery.recipient)
+    await recorder(sessions).record(claimed.id, now, chat=chat)
     if unrecorded is not None:
         unrecorded.discard(claimed.id)
     metrics.MESSAGES_SENT.labels(sender.channel).inc()

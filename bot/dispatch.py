@@ -164,7 +164,7 @@ class Dispatcher:
             session,
             channel=channel,
             recipient=inbound.user_id,
-            sent=recorder(self.sessions).recording,
+            sent=recorder(self.sessions).recording(channel, inbound.user_id),
         )
         message = await outbox.add_reply(
             session,

@@ -25,10 +25,10 @@ _CLAIM_AND_FINISH = (
 )
 # One per dialect; run with a list of rows, SQLAlchemy sends them as one multi-row INSERT.
 _RECORD = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_EVENTS)
+    name: dialect.insert(_EVENTS)
     .on_conflict_do_nothing()
     .returning(_EVENTS.c.channel, _EVENTS.c.event_id)
-    for dialect in (postgresql, sqlite)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 
 

@@ -89,7 +89,13 @@ async def test_deliveries_finishing_together_share_one_transaction(
     event.listen(engine.sync_engine, "commit", count)
     recorder = SentRecorder(sessions)
     try:
-        await asyncio.gather(*(recorder.record(i, utcnow()) for i in ids))
+        recording = asyncio.gather(
+            *(recorder.record(i, utcnow(), chat=("telegram", "10")) for i in ids)
+        )
+        await asyncio.sleep(0)  # every call has queued; none is committed yet
+        assert recorder.recording("telegram", "10") == set(ids)
+        assert recorder.recording("telegram", "11") == set()
+        await recording
     finally:
         event.remove(engine.sync_engine, "commit", count)
     async with sessions() as session:
@@ -98,7 +104,7 @@ async def test_deliveries_finishing_together_share_one_transaction(
         )
     assert statuses == [OutboxStatus.SENT] * 12
     assert 1 <= len(commits) <= 2  # the first call's own, then everyone who queued behind it
-    assert recorder.recording == set()
+    assert recorder.recording("telegram", "10") == set()
 
 
 async def test_a_failed_recording_reaches_every_caller_and_is_forgotten(
@@ -109,12 +115,13 @@ async def test_a_failed_recording_reaches_every_caller_and_is_forgotten(
     recorder = SentRecorder(sessions)
     try:
         outcomes = await asyncio.gather(
-            *(recorder.record(i, utcnow()) for i in (1, 2, 3)), return_exceptions=True
+            *(recorder.record(i, utcnow(), chat=("line", "U1")) for i in (1, 2, 3)),
+            return_exceptions=True,
         )
     finally:
         await engine.dispose()
     assert [type(o).__name__ for o in outcomes] == ["OperationalError"] * 3
-    assert recorder.recording == set()  # the caller keeps it as unrecorded, not the recorder
+    assert recorder.recording("line", "U1") == set()  # the caller keeps it as unrecorded
 
 
 async def test_conversation_state_round_trip_and_a_row_gone_meanwhile(
