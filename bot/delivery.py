@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,79 +49,6 @@ def to_delivery(message: OutboxMessage) -> Delivery:
     )
 
 
-MAX_GROUP = 200  # deliveries recorded per transaction at most
-
-
-class SentRecorder:
-    """Records deliveries by group commit: sends that finish while a transaction is recording
-    earlier ones are recorded together in the next (one UPDATE), not one transaction each."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Record into the database behind `sessions` (held weakly: it keys the registry)."""
-        self._sessions = weakref.ref(sessions)
-        self._waiting: list[tuple[int, datetime, asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
-        # Delivered, waiting for or in a transaction: message id -> (channel, recipient).
-        self._recording: dict[int, tuple[str, str]] = {}
-
-    def recording(self, channel: str, recipient: str) -> set[int]:
-        """The chat's messages delivered whose recording is under way."""
-        return {m for m, chat in self._recording.items() if chat == (channel, recipient)}
-
-    async def record(self, message_id: int, now: datetime, *, chat: tuple[str, str]) -> None:
-        """Return once the delivery to `chat` (channel, recipient) is committed; raise if
-        recording it failed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_retrieve)  # a caller cancelled meanwhile: no warning
-        self._waiting.append((message_id, now, future))
-        self._recording[message_id] = chat
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._record_waiting())
-        await asyncio.shield(future)
-
-    async def _record_waiting(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-            try:
-                sessions = self._sessions()
-                if sessions is None:
-                    raise RuntimeError("the database of these deliveries is gone")
-                async with unit_of_work(sessions) as session:
-                    await outbox.record_sent_many(
-                        session, [m for m, _, _ in group], now=max(n for _, n, _ in group)
-                    )
-            except Exception as error:
-                for message_id, _, future in group:
-                    self._recording.pop(message_id, None)
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for message_id, _, future in group:
-                self._recording.pop(message_id, None)
-                if not future.done():
-                    future.set_result(None)
-
-
-def _retrieve(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()
-
-
-_recorders: weakref.WeakKeyDictionary[
-    async_sessionmaker[AsyncSession], tuple[asyncio.AbstractEventLoop, SentRecorder]
-] = weakref.WeakKeyDictionary()
-
-
-def recorder(sessions: async_sessionmaker[AsyncSession]) -> SentRecorder:
-    """The recorder shared by every send into one database on this event loop."""
-    loop = asyncio.get_running_loop()
-    found = _recorders.get(sessions)
-    if found is None or found[0] is not loop:
-        found = (loop, SentRecorder(sessions))
-        _recorders[sessions] = found
-    return found[1]
-
-
 async def send_claimed(
     sessions: async_sessionmaker[AsyncSession],
     sender: Sender,
@@ -156,8 +82,8 @@ async def send_claimed(
             return False
         if unrecorded is not None:
             unrecorded.add(claimed.id)
-    chat = (claimed.channel, claimed.delivery.recipient)
-    await recorder(sessions).record(claimed.id, now, chat=chat)
+    async with unit_of_work(sessions) as session:
+        await outbox.record_sent(session, claimed.id, now=now)
     if unrecorded is not None:
         unrecorded.discard(claimed.id)
     metrics.MESSAGES_SENT.labels(sender.channel).inc()

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import Delivery
-from bot.delivery import recorder
 from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
 from bot.settings import Settings
@@ -158,14 +157,8 @@ class Dispatcher:
         if not replies:
             return None
         now = self.clock()
-        # Sent at once unless an earlier message to this chat still waits (order is kept);
-        # one this process has delivered and is recording does not count.
-        direct = not await outbox.has_pending(
-            session,
-            channel=channel,
-            recipient=inbound.user_id,
-            sent=recorder(self.sessions).recording(channel, inbound.user_id),
-        )
+        # Sent at once unless an earlier message to this chat still waits (order is kept).
+        direct = not await outbox.has_pending(session, channel=channel, recipient=inbound.user_id)
         message = await outbox.add_reply(
             session,
             channel=channel,

@@ -26,7 +26,6 @@ _HAS_PENDING = (
         _OUTBOX.c.channel == bindparam("b_channel"),
         _OUTBOX.c.recipient == bindparam("b_recipient"),
         _OUTBOX.c.status == OutboxStatus.PENDING,
-        _OUTBOX.c.id.not_in(bindparam("b_sent", expanding=True)),
     )
     .limit(1)
 )
@@ -173,14 +172,9 @@ def lease(message: OutboxMessage, now: datetime) -> None:
     message.next_attempt_at = now + LEASE
 
 
-async def has_pending(
-    session: AsyncSession, *, channel: str, recipient: str, sent: Collection[int] = ()
-) -> bool:
-    """Whether any message to this chat is still waiting, apart from those in `sent` (known
-    delivered, their recording under way)."""
-    found = await session.scalar(
-        _HAS_PENDING, {"b_channel": channel, "b_recipient": recipient, "b_sent": list(sent)}
-    )
+async def has_pending(session: AsyncSession, *, channel: str, recipient: str) -> bool:
+    """Whether any message to this chat is still waiting."""
+    found = await session.scalar(_HAS_PENDING, {"b_channel": channel, "b_recipient": recipient})
     return found is not None
 
 

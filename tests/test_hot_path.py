@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import SentRecorder
 from handlers.types import Reply, to_payload
 from storage import conversation, events, outbox
-from storage.db import create_engine, session_factory, unit_of_work
+from storage.db import unit_of_work
 from storage.models import ConversationState, OutboxMessage, OutboxStatus, utcnow
 
 
@@ -63,65 +59,17 @@ async def test_add_reply_stores_a_leased_pending_message(
     assert row.next_attempt_at.replace(tzinfo=None) == (now + outbox.LEASE).replace(tzinfo=None)
 
 
-async def test_has_pending_ignores_messages_known_sent(
+async def test_has_pending_sees_only_the_chats_waiting_messages(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    [first, second] = await _replies(sessions, 2, "8")
+    [first] = await _replies(sessions, 1, "8")
     async with sessions() as session:
         assert await outbox.has_pending(session, channel="telegram", recipient="8")
-        assert await outbox.has_pending(session, channel="telegram", recipient="8", sent={first})
-        assert not await outbox.has_pending(
-            session, channel="telegram", recipient="8", sent={first, second}
-        )
         assert not await outbox.has_pending(session, channel="telegram", recipient="9")
-
-
-async def test_deliveries_finishing_together_share_one_transaction(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    ids = await _replies(sessions, 12, "10")
-    commits: list[int] = []
-
-    def count(_connection: object) -> None:
-        commits.append(1)
-
-    engine = sessions.kw["bind"]
-    event.listen(engine.sync_engine, "commit", count)
-    recorder = SentRecorder(sessions)
-    try:
-        recording = asyncio.gather(
-            *(recorder.record(i, utcnow(), chat=("telegram", "10")) for i in ids)
-        )
-        await asyncio.sleep(0)  # every call has queued; none is committed yet
-        assert recorder.recording("telegram", "10") == set(ids)
-        assert recorder.recording("telegram", "11") == set()
-        await recording
-    finally:
-        event.remove(engine.sync_engine, "commit", count)
+    async with unit_of_work(sessions) as session:
+        await outbox.record_sent(session, first, now=utcnow())
     async with sessions() as session:
-        statuses = list(
-            await session.scalars(select(OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
-        )
-    assert statuses == [OutboxStatus.SENT] * 12
-    assert 1 <= len(commits) <= 2  # the first call's own, then everyone who queued behind it
-    assert recorder.recording("telegram", "10") == set()
-
-
-async def test_a_failed_recording_reaches_every_caller_and_is_forgotten(
-    tmp_path: Path,
-) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/folder/eap.db")
-    sessions = session_factory(engine)
-    recorder = SentRecorder(sessions)
-    try:
-        outcomes = await asyncio.gather(
-            *(recorder.record(i, utcnow(), chat=("line", "U1")) for i in (1, 2, 3)),
-            return_exceptions=True,
-        )
-    finally:
-        await engine.dispose()
-    assert [type(o).__name__ for o in outcomes] == ["OperationalError"] * 3
-    assert recorder.recording("line", "U1") == set()  # the caller keeps it as unrecorded
+        assert not await outbox.has_pending(session, channel="telegram", recipient="8")
 
 
 async def test_conversation_state_round_trip_and_a_row_gone_meanwhile(
