@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import PG_URL, Figure, scratch_postgres, write_figures
 from bot.channels.telegram import SendLimiter, TelegramChannel
+from bot.clock import utcnow
 from bot.delivery import OutboxWorker
 from bot.settings import Settings
 from handlers.jobs import send_reminders
@@ -52,7 +53,6 @@ from storage.models import (
     OutboxStatus,
     RosterEntry,
     Slot,
-    utcnow,
 )
 from storage.schema import migrate
 from tests.fake_telegram import BUILTIN, TOKEN, ApiError, Contract, FakeTelegram
@@ -153,7 +153,9 @@ async def _seed(sessions: async_sessionmaker[AsyncSession], count: int, now: dat
         for model, row in _employee(i, first + step * ((i - 1) // 100), now).items():
             rows[model].append(row)
     async with unit_of_work(sessions) as session:
-        await session.execute(insert(Organisation).values(id=1, code="B", name="B"))
+        await session.execute(
+            insert(Organisation).values(id=1, code="B", name="B", created_at=now)
+        )
         await session.execute(insert(Counselor), counselors)
         for model in (RosterEntry, Member, Slot, Booking):  # in foreign-key order
             await session.execute(insert(model), rows[model])

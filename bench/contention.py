@@ -39,18 +39,11 @@ from bench.common import (
     scratch_postgres,
     write_figures,
 )
+from bot.clock import utcnow
 from storage import bookings
 from storage.db import create_engine, session_factory, unit_of_work
 from storage.errors import DomainError
-from storage.models import (
-    Counselor,
-    Member,
-    Organisation,
-    RosterEntry,
-    RosterStatus,
-    Slot,
-    utcnow,
-)
+from storage.models import Counselor, Member, Organisation, RosterEntry, RosterStatus, Slot
 from storage.schema import migrate
 
 SESSION_MINUTES = 60

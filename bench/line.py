@@ -53,12 +53,12 @@ SERIAL = itertools.count(1)  # webhookEventIds unique across runs, or the produc
 async def serve_product(port: int, api: str, database: str) -> Callable[[], Awaitable[None]]:
     """The product: migrate and seed the database, then the real Server with the LINE channel."""
     from bot.channels.line import LineChannel
+    from bot.clock import utcnow
     from bot.runtime import Runtime, setup_logging
     from bot.server import Server
     from bot.settings import Settings
     from storage.db import create_engine, session_factory, unit_of_work
     from storage.demo import seed
-    from storage.models import utcnow
     from storage.schema import migrate
 
     settings = Settings(

@@ -76,9 +76,9 @@ async def serve(role: str) -> None:
 
 async def _prepared_database(base: str, *, demo: bool) -> str:
     """A fresh database, migrated, with the demo organisation when asked."""
+    from bot.clock import utcnow
     from storage.db import create_engine, session_factory, unit_of_work
     from storage.demo import seed
-    from storage.models import utcnow
     from storage.schema import migrate
 
     url = await cluster.create_database(base, "eap_bench_scaleout")
@@ -175,10 +175,10 @@ async def web_throughput(
 
 async def _fill_outbox(url: str, messages: int, recipients: int) -> None:
     """Queue `messages` numbered messages, round robin over the recipients, in one commit."""
+    from bot.clock import utcnow
     from handlers.types import Reply, to_payload
     from storage import outbox
     from storage.db import create_engine, session_factory, unit_of_work
-    from storage.models import utcnow
 
     engine = create_engine(url)
     now = utcnow()

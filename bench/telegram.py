@@ -75,13 +75,13 @@ Stop = Callable[[], Awaitable[None]]
 async def serve_product(api: str, database: str) -> tuple[int, Stop]:
     """The product: migrate and seed SQLite, then the real Server with the Telegram channel."""
     from bot.channels.telegram import SendLimiter, TelegramChannel
+    from bot.clock import utcnow
     from bot.dispatch import Dispatcher
     from bot.runtime import Runtime, setup_logging
     from bot.server import Server
     from bot.settings import Settings
     from storage.db import create_engine, session_factory, unit_of_work
     from storage.demo import seed
-    from storage.models import utcnow
     from storage.schema import migrate
     from tests.fake_telegram import TOKEN
 

@@ -74,10 +74,10 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _seed(settings: Settings) -> int:
+    from bot.clock import utcnow
     from bot.runtime import open_runtime
     from storage.db import unit_of_work
     from storage.demo import seed
-    from storage.models import utcnow
 
     key = settings.require_pseudonym_key()
     async with open_runtime(settings) as runtime, unit_of_work(runtime.sessions) as session:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.clock import utcnow
 from bot.i18n import render
 from bot.runtime import open_runtime
 from bot.settings import Settings
@@ -19,7 +20,6 @@ from kpi.report import plan_year_report
 from storage import audit, orgs
 from storage.db import unit_of_work
 from storage.errors import UnknownOrganisation
-from storage.models import utcnow
 
 
 def add_parsers(commands: Any) -> None:

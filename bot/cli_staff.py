@@ -8,12 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.clock import utcnow
 from bot.runtime import open_runtime
 from bot.settings import Settings
 from storage import audit, counselors, orgs, roster, staff
 from storage.db import unit_of_work
 from storage.errors import UnknownOrganisation
-from storage.models import Counselor, utcnow
+from storage.models import Counselor
 
 
 class CommandError(Exception):

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import AlreadyDelivered, Delivery, Sender, SendError
+from bot.clock import utcnow
 from handlers.types import from_payload
 from storage import outbox
 from storage.db import unit_of_work
-from storage.models import OutboxMessage, utcnow
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

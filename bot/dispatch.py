@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import Delivery
+from bot.clock import utcnow
 from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
 from bot.settings import Settings
@@ -25,7 +26,6 @@ from storage import conversation, events, members, outbox
 from storage import locks as storage_locks
 from storage.db import unit_of_work
 from storage.errors import DomainError
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import EventSource
+from bot.clock import utcnow
 from bot.delivery import Claimed, OutboxWorker, send_claimed
 from bot.dispatch import Answer, Dispatcher
 from storage import events
 from storage.db import unit_of_work
-from storage.models import ProcessedEvent, utcnow
+from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from storage.models import utcnow
+from bot.clock import utcnow
 
 log = logging.getLogger(__name__)
 Job = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]

@@ -8,11 +8,11 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot import metrics
+from bot.clock import utcnow
 from bot.runtime import Runtime
 from storage import media as media_store
 from storage import outbox as outbox_store
 from storage.db import unit_of_work
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)

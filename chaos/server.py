@@ -70,10 +70,10 @@ async def prepare(database_url: str, employees: int) -> None:
     In this process, with the functions `migrate`, `seed-demo` and `roster import` call
     (three interpreter start-ups saved per database).
     """
+    from bot.clock import utcnow
     from storage import orgs, roster
     from storage.db import create_engine, session_factory, unit_of_work
     from storage.demo import seed
-    from storage.models import utcnow
 
     await asyncio.to_thread(_migrate, database_url)
     engine = create_engine(database_url)

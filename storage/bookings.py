@@ -106,7 +106,7 @@ async def book(
         raise SlotTaken()
     if slot.id in await waitlist.held_for_others(session, member_id=member.id, now=now):
         raise SlotTaken()
-    load = await day_load(session, org, [counselor.id]) if counselor.daily_cap else {}
+    load = await day_load(session, org, [counselor.id], now=now) if counselor.daily_cap else {}
     if at_cap(counselor, load, orgs.local_date(org, slot.starts_at)):
         raise SlotUnavailable()
     minutes = minutes_of(slot)

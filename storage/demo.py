@@ -49,7 +49,7 @@ class DemoResult:
     hr_invite: str
 
 
-async def _organisation(session: AsyncSession) -> Organisation:
+async def _organisation(session: AsyncSession, now: datetime) -> Organisation:
     org = await session.scalar(select(Organisation).where(Organisation.code == "DEMO"))
     if org is None:
         org = Organisation(
@@ -58,19 +58,21 @@ async def _organisation(session: AsyncSession) -> Organisation:
             timezone="Asia/Taipei",
             minutes_per_year=8 * 60,
             enabled_domains="psychology,legal,finance,nutrition",
+            created_at=now,
         )
         session.add(org)
         await session.flush()
     return org
 
 
-async def _roster(session: AsyncSession, org: Organisation, key: bytes) -> None:
+async def _roster(session: AsyncSession, org: Organisation, key: bytes, now: datetime) -> None:
     for number in range(1, 201):
         values = {
             "organisation_id": org.id,
             "employee_hash": employee_hash(key, org.code, f"E{number:04d}"),
             "department": DEPARTMENTS[number % len(DEPARTMENTS)],
             "status": "active",
+            "updated_at": now,
         }
         await session.execute(insert_ignore(session, RosterEntry, values))
 
@@ -184,8 +186,8 @@ async def _demo_member(
 
 async def seed(session: AsyncSession, *, key: bytes, now: datetime) -> DemoResult:
     """Create or top up the demo organisation; safe to run any number of times."""
-    org = await _organisation(session)
-    await _roster(session, org, key)
+    org = await _organisation(session, now)
+    await _roster(session, org, key, now)
     counselors = await _counselors(session, org, orgs.local_date(org, now))
     added = await _slots(session, org, counselors, now)
     counselor_code, hr_code = await _invites(session, org, counselors[0], now)

@@ -36,11 +36,6 @@ NAMING = {
 }
 
 
-def utcnow() -> datetime:
-    """Return the current time in UTC, timezone-aware."""
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware (SQLite drops the zone)."""
 
@@ -168,7 +163,7 @@ class Organisation(Base):
     crisis_line: Mapped[str | None] = mapped_column(String(40))
     digest_weekday: Mapped[int] = mapped_column(SmallInteger, default=0)
     digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (
         CheckConstraint("min_group_size >= 5", name="min_group_size"),
@@ -193,7 +188,7 @@ class RosterEntry(Base):
     employee_hash: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[RosterStatus] = mapped_column(_enum(RosterStatus), default=RosterStatus.ACTIVE)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (UniqueConstraint("organisation_id", "employee_hash"),)
 
@@ -207,13 +202,13 @@ class Member(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     external_id: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str] = mapped_column(String(10))
-    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    consent_at: Mapped[datetime] = mapped_column()
     pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"), unique=True)
     linked_at: Mapped[datetime | None]
     messaging_stopped_at: Mapped[datetime | None]
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column()
 
     roster_entry: Mapped[RosterEntry | None] = relationship(lazy="raise")
 
@@ -227,7 +222,7 @@ class LinkAttempt(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempted_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (Index("ix_link_attempt_member_time", "member_id", "attempted_at"),)
 
@@ -355,7 +350,7 @@ class BookingSeries(Base):
     anchor_booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", use_alter=True))
     interval_weeks: Mapped[int] = mapped_column(SmallInteger)
     occurrences: Mapped[int] = mapped_column(SmallInteger)
-    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    offered_at: Mapped[datetime] = mapped_column()
     confirmed_at: Mapped[datetime | None]
 
 
@@ -381,8 +376,8 @@ class Booking(Base):
     crisis_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"))
     rescheduled_from_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (
         Index("ix_booking_member_status", "member_id", "status"),
@@ -401,7 +396,7 @@ class BookingEvent(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
     status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
     actor: Mapped[str] = mapped_column(String(20))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column()
 
 
 class HoursEntry(Base):
@@ -419,7 +414,7 @@ class HoursEntry(Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
     reason: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (Index("ix_hours_entry_member_year", "member_id", "plan_year"),)
 
@@ -456,7 +451,7 @@ class CrisisEvent(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     locale: Mapped[str] = mapped_column(String(10))
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column()
 
 
 class WaitlistEntry(Base):
@@ -469,7 +464,7 @@ class WaitlistEntry(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     domain: Mapped[Domain] = mapped_column(_enum(Domain))
     weekdays: Mapped[str] = mapped_column(String(20), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     offered_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slot.id"))
     offered_until: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -485,7 +480,7 @@ class ConversationState(Base):
     flow: Mapped[str] = mapped_column(String(40), default="")
     step: Mapped[str] = mapped_column(String(40), default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class ProcessedEvent(Base):
@@ -497,7 +492,7 @@ class ProcessedEvent(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     event_id: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column()
     processed_at: Mapped[datetime | None]
 
     __table_args__ = (
@@ -520,9 +515,9 @@ class OutboxMessage(Base):
     retry_key: Mapped[str] = mapped_column(String(36))
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (
@@ -540,7 +535,7 @@ class KpiSnapshot(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     day: Mapped[date] = mapped_column(Date)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
-    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (UniqueConstraint("organisation_id", "day"),)
 
@@ -551,7 +546,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column()
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     actor_kind: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -568,7 +563,7 @@ class MediaAsset(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     mime_type: Mapped[str] = mapped_column(String(50))
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -580,6 +575,6 @@ class JobRun(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     job: Mapped[str] = mapped_column(String(50))
     run_key: Mapped[str] = mapped_column(String(100))
-    ran_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ran_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (UniqueConstraint("job", "run_key"),)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,7 +78,8 @@ async def free_slots(
             Slot.starts_at >= local_start, Slot.starts_at < local_start + timedelta(days=1)
         )
     slots = (await session.scalars(query)).unique().all()
-    load = await day_load(session, org, [s.counselor_id for s in slots if s.counselor.daily_cap])
+    capped = [s.counselor_id for s in slots if s.counselor.daily_cap]
+    load = await day_load(session, org, capped, now=now)
     held = await waitlist.held_for_others(session, member_id=member_id, now=now)
     return [
         s
@@ -98,7 +99,7 @@ def at_cap(counselor: Counselor, load: dict[tuple[int, date], int], day: date) -
 
 
 async def day_load(
-    session: AsyncSession, org: Organisation, counselor_ids: list[int]
+    session: AsyncSession, org: Organisation, counselor_ids: list[int], *, now: datetime
 ) -> dict[tuple[int, date], int]:
     """Upcoming booked or held sessions per (counselor, local day), for daily caps."""
     if not counselor_ids:
@@ -107,7 +108,7 @@ async def day_load(
         select(Booking.counselor_id, Booking.starts_at).where(
             Booking.counselor_id.in_(set(counselor_ids)),
             Booking.status.in_((BookingStatus.BOOKED, BookingStatus.HELD)),
-            Booking.starts_at >= datetime.now(UTC) - timedelta(days=1),
+            Booking.starts_at >= now - timedelta(days=1),
         )
     )
     load: dict[tuple[int, date], int] = {}

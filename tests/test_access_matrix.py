@@ -158,7 +158,7 @@ async def counselor_id(sessions, chat: Chat) -> int:
 async def other_org_employee(dispatcher, sessions, clock) -> Chat:
     """An employee of a second organisation."""
     async with unit_of_work(sessions) as session:
-        org = Organisation(code="OTHER", name="Other Co")
+        org = Organisation(code="OTHER", name="Other Co", created_at=clock())
         session.add(org)
         await session.flush()
         session.add(
@@ -166,6 +166,7 @@ async def other_org_employee(dispatcher, sessions, clock) -> Chat:
                 organisation_id=org.id,
                 department="X",
                 employee_hash=employee_hash(TEST_KEY.encode(), "OTHER", "X1"),
+                updated_at=clock(),
             )
         )
     chat = Chat(dispatcher, "outsider")

@@ -89,7 +89,12 @@ async def build_world(
     }
     async with unit_of_work(sessions) as session:
         org = Organisation(
-            code=code, name=code, timezone="Asia/Taipei", enabled_domains=DOMAIN, **fields
+            code=code,
+            name=code,
+            timezone="Asia/Taipei",
+            enabled_domains=DOMAIN,
+            created_at=START,
+            **fields,
         )
         session.add(org)
         await session.flush()
@@ -121,6 +126,7 @@ async def build_world(
                 organisation_id=org.id,
                 employee_hash=employee_hash(KEY, code, f"E{i:04d}"),
                 department="Ops",
+                updated_at=START,
             )
             for i in range(1, people + 1)
         )

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.line import LineChannel
+from bot.clock import utcnow
 from bot.i18n import render
 from bot.server import Server
 from bot.settings import Settings
@@ -26,7 +27,7 @@ from handlers.notify import booking_params
 from handlers.types import Reply
 from storage import orgs, staff
 from storage.db import unit_of_work
-from storage.models import Booking, BookingStatus, Counselor, OutboxMessage, OutboxStatus, utcnow
+from storage.models import Booking, BookingStatus, Counselor, OutboxMessage, OutboxStatus
 from tests.conftest import TEST_KEY
 from tests.fake_line import ACCESS_TOKEN, CHANNEL_SECRET, FakeLine, LineBot, Webhooks, png_size
 from tests.fake_line import user_id as line_user

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utcnow
 from handlers.types import Reply, to_payload
 from storage import conversation, events, outbox
 from storage.db import unit_of_work
-from storage.models import ConversationState, OutboxMessage, OutboxStatus, utcnow
+from storage.models import ConversationState, OutboxMessage, OutboxStatus
 
 
 async def _replies(sessions: async_sessionmaker[AsyncSession], count: int, chat: str) -> list[int]:

@@ -87,7 +87,7 @@ async def test_employees_and_counselors_cannot_use_hr_commands(
 async def test_hr_of_another_organisation_sees_only_its_own(dispatcher, sessions, clock) -> None:
     await seed_demo(sessions, clock)
     async with unit_of_work(sessions) as session:
-        other = Organisation(code="OTHER", name="Other Co")
+        other = Organisation(code="OTHER", name="Other Co", created_at=clock())
         session.add(other)
         await session.flush()
         person = await staff.create_hr_user(session, org=other, name="Other HR")

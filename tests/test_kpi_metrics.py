@@ -72,6 +72,7 @@ class Builder:
             employee_hash=f"hash-{self.org.code}-{self._next():04d}",
             department=department,
             status="left" if left else "active",
+            updated_at=local(d(1), 9),
         )
         self.session.add(entry)
         await self.session.flush()
@@ -88,6 +89,8 @@ class Builder:
             organisation_id=self.org.id,
             roster_entry_id=entry.id if entry else None,
             linked_at=local(d(1), 9),
+            consent_at=local(d(1), 9),
+            first_seen_at=local(d(1), 9),
         )
         self.session.add(member)
         await self.session.flush()
@@ -126,6 +129,7 @@ class Builder:
             status=status,
             note=note,
             created_at=starts - timedelta(days=3),
+            updated_at=starts - timedelta(days=3),
         )
         self.session.add(booking)
         await self.session.flush()
@@ -195,7 +199,13 @@ class Builder:
 
 
 async def _organisation(session: AsyncSession, code: str, **settings: int) -> Organisation:
-    org = Organisation(code=code, name=f"Org {code}", timezone="Asia/Taipei", **settings)
+    org = Organisation(
+        code=code,
+        name=f"Org {code}",
+        timezone="Asia/Taipei",
+        created_at=local(d(1), 9),
+        **settings,
+    )
     session.add(org)
     await session.flush()
     return org

@@ -58,7 +58,13 @@ async def test_changed_data_updates_the_days_row(
     await snapshot.snapshot_all(sessions, clock.now)
     async with unit_of_work(sessions) as session:
         for number in range(10):
-            session.add(RosterEntry(organisation_id=world.org.id, employee_hash=f"new-{number}"))
+            session.add(
+                RosterEntry(
+                    organisation_id=world.org.id,
+                    employee_hash=f"new-{number}",
+                    updated_at=clock.now,
+                )
+            )
     assert await snapshot.snapshot_all(sessions, clock.now) == 1
     rows = await _rows(sessions)
     assert len(rows) == 2

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
+from bot.clock import utcnow
 from bot.leader import LeaderElection
 from storage import events
 from storage.db import create_engine, unit_of_work
-from storage.models import utcnow
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("EAP_TEST_POSTGRES_URL"), reason="needs PostgreSQL"

@@ -20,9 +20,10 @@ from bot.channels.line_render import (
     is_image,
     to_requests,
 )
+from bot.clock import utcnow
 from bot.i18n import render
 from handlers.types import Attachment, Choice, Reply
-from storage.models import MediaAsset, utcnow
+from storage.models import MediaAsset
 from tests.fake_line import LineBot, line_bot, user_id
 from tests.test_line_render import problems
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utcnow
 from bot.delivery import claim
 from handlers.types import Reply, to_payload
 from storage import outbox
 from storage.db import unit_of_work
-from storage.models import utcnow
 
 
 async def test_a_message_waits_while_another_worker_claims_the_older_one(

@@ -47,7 +47,7 @@ async def test_purge_keeps_pending_work_and_drops_old_done_rows(sessions, clock)
 async def test_media_is_served_by_token_until_it_expires(
     sessions, settings, dispatcher, clock
 ) -> None:
-    from storage.models import utcnow
+    from bot.clock import utcnow
 
     async with unit_of_work(sessions) as session:
         token = await media.store(

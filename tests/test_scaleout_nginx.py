@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import utcnow
 from bot.leader import CHECK_EVERY
 from storage.db import create_engine, session_factory, unit_of_work
 from storage.demo import seed
@@ -42,7 +43,6 @@ from storage.models import (
     ProcessedEvent,
     RosterEntry,
     Slot,
-    utcnow,
 )
 from storage.pseudonyms import employee_hash, new_pseudonym
 from storage.schema import migrate
@@ -100,6 +100,8 @@ async def book_in_two_hours(session: AsyncSession, number: int, now: datetime) -
         organisation_id=entry.organisation_id,
         roster_entry_id=entry.id,
         linked_at=now,
+        consent_at=now,
+        first_seen_at=now,
     )
     starts = (now + timedelta(hours=2, minutes=number)).replace(second=0, microsecond=0)
     slot = Slot(counselor_id=counselor.id, starts_at=starts, ends_at=starts + timedelta(hours=1))
@@ -118,6 +120,8 @@ async def book_in_two_hours(session: AsyncSession, number: int, now: datetime) -
         starts_at=starts,
         ends_at=slot.ends_at,
         status=BookingStatus.BOOKED,
+        created_at=now,
+        updated_at=now,
     )
     session.add(booking)
     await session.flush()
@@ -140,6 +144,8 @@ async def seed_bookings(sessions: async_sessionmaker[AsyncSession]) -> tuple[dic
                 retry_key="0" * 36,
                 status=OutboxStatus.SENT,
                 sent_at=now,
+                next_attempt_at=now,
+                created_at=now,
             )
         )
     return booked, done.id

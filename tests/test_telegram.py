@@ -27,6 +27,7 @@ from bot.channels.telegram import (
     SendLimiter,
     TelegramChannel,
 )
+from bot.clock import utcnow
 from bot.dispatch import Dispatcher
 from bot.flood import FloodGuard
 from bot.i18n import render
@@ -44,7 +45,6 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     ProcessedEvent,
-    utcnow,
 )
 from tests.conftest import TEST_KEY
 from tests.fake_telegram import TOKEN, FakeTelegram, Shown

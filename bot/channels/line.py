@@ -49,11 +49,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import AlreadyDelivered, Delivery, SendError
 from bot.channels.line_render import is_image, to_requests
+from bot.clock import utcnow
 from bot.settings import Settings
 from handlers.types import Inbound, Reply
 from storage import media, members
 from storage.db import unit_of_work
-from storage.models import utcnow
 
 CHANNEL = "line"
 WEBHOOK_PATH = "/webhooks/line"
