@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
+from bot.clock import ClockError
 from bot.settings import KEY_FILE, Settings, SettingsError, load_settings
 from storage.schema import SchemaNotCurrent
 
@@ -36,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
         "it. Reads piped standard input too.",
     )
     chat.add_argument(
+        "--at",
+        metavar="TIME",
+        help='demo only: start the clock at this local time, e.g. "2026-12-10 10:00"; it then '
+        "runs, and typing /at +2d (or +3h, +30m, +1w) jumps forward and runs the scheduled "
+        "jobs, so reminders, feedback prompts and the held/no-show question arrive",
+    )
+    chat.add_argument(
         "--user",
         default="demo",
         help="who you are in the chat (default: demo, the linked demo employee E0001); "
@@ -54,6 +63,24 @@ def _parser() -> argparse.ArgumentParser:
         help="all (default): everything in one process; web: webhooks and answers; worker: "
         "outbox delivery, recovery and (on the elected leader) the scheduler. web and worker "
         "need PostgreSQL",
+    )
+    jobs = commands.add_parser(
+        "jobs",
+        help="list the scheduled jobs or run one now (or, on the demo, at a set time)",
+        description="The scheduler runs these by itself in `serve`; run one by hand here.",
+    )
+    job_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    job_commands.add_parser("list", help="the jobs' names", description="List the jobs.")
+    run = job_commands.add_parser(
+        "run",
+        help="run one job once",
+        description="Run one scheduled job once and say what it did.",
+    )
+    run.add_argument("name", help="the job, as `jobs list` names it")
+    run.add_argument(
+        "--at",
+        metavar="TIME",
+        help='demo only: run it as if it were this local time, e.g. "2026-12-12 09:00"',
     )
     from bot import cli_hr, cli_staff
 
@@ -91,12 +118,45 @@ async def _seed(settings: Settings) -> int:
     return 0
 
 
-async def _chat(settings: Settings, user: str) -> int:
+async def _chat(settings: Settings, user: str, at: str | None) -> int:
     from bot.channels.console import ConsoleChat
+    from bot.clock import ShiftedClock, utcnow
+    from bot.demo_clock import parse_at, require_demo, run_jobs
     from bot.runtime import open_runtime
 
+    clock = ShiftedClock(parse_at(at, settings.tz)) if at else utcnow
+    async with open_runtime(settings, clock) as runtime:
+        jobs = None
+        if at:
+            await require_demo(runtime.sessions)
+            key = settings.require_pseudonym_key()
+
+            async def jobs(now: datetime) -> None:
+                await run_jobs(runtime.sessions, key, now)
+
+        await ConsoleChat(runtime.dispatcher, user, jobs=jobs).run()
+    return 0
+
+
+async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import utcnow
+    from bot.demo_clock import job_names, parse_at, require_demo, run_jobs
+    from bot.runtime import open_runtime
+
+    if args.jobs_command == "list":
+        print("\n".join(job_names()))
+        return 0
+    if args.name not in job_names():
+        print(f"eap-bot: no job {args.name!r}; jobs: {', '.join(job_names())}", file=sys.stderr)
+        return 2
+    now = parse_at(args.at, settings.tz) if args.at else utcnow()
     async with open_runtime(settings) as runtime:
-        await ConsoleChat(runtime.dispatcher, user).run()
+        if args.at:
+            await require_demo(runtime.sessions)
+        done = await run_jobs(runtime.sessions, settings.require_pseudonym_key(), now, [args.name])
+    print(
+        f"{args.name} at {now.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}: {done[args.name]} done"
+    )
     return 0
 
 
@@ -117,14 +177,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(
             settings.log_level if args.command == "serve" else "WARNING", settings.log_format
         )
-        if args.command in ("serve", "chat", "seed-demo"):
+        if args.command in ("serve", "chat", "seed-demo", "jobs"):
             settings.require_pseudonym_key()
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "seed-demo":
             return asyncio.run(_seed(settings))
         if args.command == "chat":
-            return asyncio.run(_chat(settings, args.user))
+            return asyncio.run(_chat(settings, args.user, args.at))
+        if args.command == "jobs":
+            return asyncio.run(_jobs(settings, args))
         if args.command in ("kpi", "digest", "report"):
             from bot import cli_hr
 
@@ -140,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_serve(settings, args.role))
     except SettingsError as err:
         print(f"eap-bot: configuration error: {err}", file=sys.stderr)
+        return 2
+    except ClockError as err:
+        print(f"eap-bot: {err}", file=sys.stderr)
         return 2
     except SchemaNotCurrent as err:
         print(f"eap-bot: {err}", file=sys.stderr)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 
+class ClockError(ValueError):
+    """A time or a jump that cannot be read, or a database where the clock may not be set."""
+
+
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware."""
     return datetime.now(UTC)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import utcnow
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from storage.db import create_engine, session_factory
@@ -82,12 +84,14 @@ def setup_logging(level: str, log_format: str = "text") -> None:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Runtime]:
     """Connect, refuse an outdated schema, and build the dispatcher; dispose at the end."""
     engine = create_engine(settings.database_url)
     try:
         await require_current(engine)
         sessions = session_factory(engine)
-        yield Runtime(settings, engine, sessions, Dispatcher(sessions, settings))
+        yield Runtime(settings, engine, sessions, Dispatcher(sessions, settings, clock=clock))
     finally:
         await engine.dispose()

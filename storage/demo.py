@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import orgs
@@ -15,6 +15,7 @@ from storage.models import (
     HrUser,
     Invite,
     InviteKind,
+    JobRun,
     Member,
     Organisation,
     RosterEntry,
@@ -35,6 +36,7 @@ COUNSELORS = (
 )
 SLOT_HOURS = (9, 10, 11, 14, 15, 16)
 DEMO_CONSOLE_USER = "demo"
+MARKER = {"job": "seed-demo", "run_key": "DEMO"}  # a JobRun row: this database holds demo data
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ async def seed(session: AsyncSession, *, key: bytes, now: datetime) -> DemoResul
     added = await _slots(session, org, counselors, now)
     counselor_code, hr_code = await _invites(session, org, counselors[0], now)
     await _demo_member(session, org, key, now)
+    await session.execute(insert_ignore(session, JobRun, {**MARKER, "ran_at": now}))
     await session.flush()
     return DemoResult(
         organisation=org.code,
@@ -201,3 +204,14 @@ async def seed(session: AsyncSession, *, key: bytes, now: datetime) -> DemoResul
         counselor_invite=counselor_code,
         hr_invite=hr_code,
     )
+
+
+async def is_demo_only(session: AsyncSession) -> bool:
+    """Whether `seed-demo` made this database and it holds no other organisation."""
+    marked = await session.scalar(
+        select(JobRun.id).where(JobRun.job == MARKER["job"], JobRun.run_key == MARKER["run_key"])
+    )
+    others = await session.scalar(
+        select(func.count()).select_from(Organisation).where(Organisation.code != "DEMO")
+    )
+    return marked is not None and not others

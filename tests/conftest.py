@@ -91,10 +91,33 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, pseudonym_key=TEST_KEY)
 
 
-@pytest.fixture
-def clock() -> Clock:
-    """A clock frozen at Tuesday 2026-11-24 02:00 UTC (10:00 in Taipei), moved by tests."""
-    return Clock(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
+BASE_NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Taipei
+# The same tests at dates that catch time bombs: +18 months, a leap day, and the last half hour
+# of a year in Taipei (still 15:30 UTC: the local plan year rolls over, UTC does not).
+SHIFTED_NOWS = {
+    "plus18m": datetime(2028, 5, 24, 2, 0, tzinfo=UTC),
+    "leapday": datetime(2028, 2, 29, 4, 0, tzinfo=UTC),
+    "newyeareve": datetime(2027, 12, 31, 15, 30, tzinfo=UTC),
+}
+
+
+@pytest.fixture(params=["base", *SHIFTED_NOWS])
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """A frozen clock moved by tests: Tuesday 2026-11-24 10:00 in Taipei, then shifted dates."""
+    return Clock(SHIFTED_NOWS.get(request.param, BASE_NOW))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Shifted dates run on SQLite only: the date logic is the same on both databases."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        shifted = params is not None and params.params.get("clock", "base") != "base"
+        on_postgres = params is not None and params.params.get("db_url") == "postgres"
+        (dropped if shifted and on_postgres else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture

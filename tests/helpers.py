@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.dispatch import Dispatcher
 from handlers.types import Inbound, Reply
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def local_date(moment: datetime) -> date:
+    """The date in Taipei (the demo organisation's zone) of an aware moment."""
+    return moment.astimezone(TAIPEI).date()
+
+
+def in_this_plan_year(moment: datetime, now: datetime) -> bool:
+    """Whether `moment` falls in the demo's plan year (from 1 January, Taipei) of `now`."""
+    return local_date(moment).year == local_date(now).year
 
 
 class Clock:

@@ -432,6 +432,7 @@ async def test_stale_and_replayed_buttons_change_nothing_the_second_time(
         entry = await session.scalar(select(WaitlistEntry.id))
     clock.advance(minutes=5)
     assert await twice(alice, f"wl:x:{entry}", sessions, "waitlist-left") == "error-not-found"
+    clock.now = booking.starts_at - timedelta(hours=2)  # inside the cancellation cutoff
     assert await twice(alice, f"my:cy:{booking.id}", sessions, "cancel-done-late") in REFUSALS
     cancelled = await state(sessions)
     for stale in (f"my:c:{booking.id}", f"my:r:{booking.id}", f"co:decy:{booking.id}"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,7 +12,7 @@ from storage.db import unit_of_work
 from storage.demo import seed
 from storage.models import Member, RosterEntry
 from tests.conftest import TEST_KEY
-from tests.helpers import Chat, Clock
+from tests.helpers import Chat, Clock, local_date
 
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
@@ -153,7 +155,7 @@ async def test_menu_about_and_hours(chat, sessions, clock) -> None:
     assert chat.replies[0].key == "hours-summary"
     params = chat.replies[0].params
     assert (params["granted"], params["used"], params["reserved"], params["left"]) == (8, 0, 0, 8)
-    assert str(params["resets"]) == "2027-01-01"
+    assert params["resets"] == date(local_date(clock()).year + 1, 1, 1)
 
 
 async def test_unknown_text_and_unknown_payload_get_choices_again(chat, sessions, clock) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,8 +14,15 @@ from kpi import snapshot
 from kpi.anonymise import SUPPRESSED as S
 from storage.db import unit_of_work
 from storage.models import KpiSnapshot, RosterEntry
+from tests.conftest import BASE_NOW
 from tests.helpers import Clock
 from tests.test_kpi_metrics import WEEK, seed
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The seeded KPI world is fixed in November 2026, so this module's clock is too."""
+    return Clock(BASE_NOW)
 
 
 async def _rows(sessions: async_sessionmaker[AsyncSession]) -> list[KpiSnapshot]:

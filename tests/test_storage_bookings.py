@@ -82,9 +82,8 @@ async def test_book_reserves_and_cancel_returns_hours(sessions, clock) -> None:
             now=clock(),
         )
         org = await demo_org(session)
-        balance = await hours.balance(
-            session, org=org, member=member, on=clock().date(), now=clock()
-        )
+        on = orgs.local_date(org, slot.starts_at)  # the booking's plan year, even on 31 Dec
+        balance = await hours.balance(session, org=org, member=member, on=on, now=clock())
     assert (balance.granted, balance.reserved, balance.used, balance.left) == (480, 60, 0, 420)
     assert balance.by_domain == {"psychology": {"reserved": 60, "used": 0}}
     assert slot.id not in [s.id for s in await first_free(sessions, clock)]
@@ -92,9 +91,7 @@ async def test_book_reserves_and_cancel_returns_hours(sessions, clock) -> None:
         _, terms = await bookings.cancel(
             session, member=member, booking_id=booking.id, now=clock()
         )
-        balance = await hours.balance(
-            session, org=org, member=member, on=clock().date(), now=clock()
-        )
+        balance = await hours.balance(session, org=org, member=member, on=on, now=clock())
     assert terms.late is False
     assert (balance.reserved, balance.used, balance.left) == (0, 0, 480)
     assert slot.id in [s.id for s in await first_free(sessions, clock)]
@@ -197,9 +194,8 @@ async def test_reschedule_keeps_old_until_new_is_secured(sessions, clock) -> Non
             session, member=member, booking_id=booking.id, new_slot_id=second.id, now=clock()
         )
         org = await demo_org(session)
-        balance = await hours.balance(
-            session, org=org, member=member, on=clock().date(), now=clock()
-        )
+        on = orgs.local_date(org, second.starts_at)
+        balance = await hours.balance(session, org=org, member=member, on=on, now=clock())
     assert new.rescheduled_from_id == booking.id
     assert balance.reserved == 60 and balance.left == 420
 
@@ -255,7 +251,6 @@ async def test_concurrent_spending_never_goes_negative(sessions, clock) -> None:
     assert results.count("ok") == 8
     async with unit_of_work(sessions) as session:
         org = await demo_org(session)
-        balance = await hours.balance(
-            session, org=org, member=member, on=clock().date(), now=clock()
-        )
+        on = orgs.local_date(org, free[0].starts_at)
+        balance = await hours.balance(session, org=org, member=member, on=on, now=clock())
     assert balance.left == 0
