@@ -25,7 +25,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ("telegram", "line", "ackload", "contention", "broadcast", "kpi", "memory", "scaleout")
+SUITES = (
+    "telegram",
+    "line",
+    "ackload",
+    "contention",
+    "broadcast",
+    "kpi",
+    "memory",
+    "crisis",
+    "failover",
+    "scaleout",
+)
 SUITE_TIMEOUT = 45 * 60  # seconds; a suite that takes longer is stuck
 
 

@@ -1,12 +1,14 @@
-"""The contention and broadcast benches at tiny sizes: no double booking, no lost reminder."""
+"""The benches at tiny sizes: no double booking, no lost reminder, figures that add up."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from bench import broadcast, contention
+from bench.common import cpu_seconds
 from tests.conftest import PG_ENV
 
 
@@ -38,22 +40,57 @@ async def test_telegram_bench_counts_each_bots_cpu_and_the_harness_ceiling() -> 
     from bench import telegram
     from tests.fake_telegram import BUILTIN, TOKEN, Contract, FakeTelegram
 
+    users = range(51, 91)  # 40 users x 8 updates each
     fake = FakeTelegram(TOKEN, contract=Contract(BUILTIN, from_file=False))
     await fake.start()
+    results, answered = [], []
     try:
-        results = [
-            await telegram.run_bot(name, fake, range(51, 91), 10, None, None)
-            for name in ("echo-httpx", "raw")
-        ]
+        for name in ("echo-httpx", "raw"):
+            results.append(await telegram.run_bot(name, fake, users, 10, None, None))
+            answered.append(sum(1 for s in fake.shown if s.chat_id in users))
+            fake.shown.clear()
     finally:
         await fake.close()
+    # What the bench counted is what the fake saw answered: one message per update sent.
     assert [(r.name, r.updates, r.lost) for r in results] == [
         ("echo-httpx", 320, 0),
         ("raw", 320, 0),
     ]
-    assert all(r.cpu_seconds > 0 for r in results)  # /proc read before and after the run
+    assert answered == [320, 320]
+    assert [(len(r.latencies), len(r.acks)) for r in results] == [(320, 320)] * 2
+    for r in results:
+        # The bot's own CPU over the measured run only: some, and no more than its wall time
+        # on every core (a reading of the wrong process, or from its start, would break this).
+        assert 0 < r.cpu_seconds <= r.seconds * (os.cpu_count() or 1)
     figures = {f.name: f.value for f in telegram.figures(results)}
+    for r in results:
+        label = telegram.LABELS[r.name]
+        assert figures[f"{label}: updates/s"] == pytest.approx(320 / r.seconds)
+        assert figures[f"{label}: CPU per update"] == pytest.approx(r.cpu_seconds * 1000 / 320)
+        assert figures[f"{label}: lost"] == 0
+        assert 0 < figures[f"{label}: p50"] <= figures[f"{label}: p99"]
     assert figures["ratio (e)/(b)"] == pytest.approx(results[1].rate / results[0].rate)
-    assert figures["(e) raw reply: CPU per update"] == pytest.approx(
-        results[1].cpu_seconds * 1000 / 320
-    )
+
+
+def test_cpu_seconds_reads_what_the_process_used() -> None:
+    before, clock_before = cpu_seconds(), time.process_time()
+    while time.process_time() - clock_before < 0.3:  # burn CPU in this process
+        pass
+    used, clock_used = cpu_seconds(), time.process_time() - clock_before
+    assert before is not None and used is not None
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    assert used - before == pytest.approx(clock_used, abs=3 * tick)
+
+
+def test_crisis_bench_times_every_corpus_message() -> None:
+    from bench import crisis
+    from tests.test_crisis_screen import HITS, MISSES
+
+    cost = crisis.measure(rounds=2)
+    assert cost.messages == len(HITS) + len(MISSES)
+    assert len(cost.per_message) == 2 * cost.messages
+    assert len(cost.adversarial) == 2 * len(crisis.ADVERSARIAL)
+    figures = {f.name: f.value for f in crisis.figures(cost)}
+    assert figures["CPU per message: mean"] == pytest.approx(cost.mean_us)
+    assert 0 < figures["CPU per message: mean"] <= figures["CPU per message: p99"]
+    assert figures["CPU per long adversarial message: max"] > 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -219,18 +218,15 @@ def test_the_text_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert "secret-token" not in caplog.text
 
 
-def test_it_is_fast_enough_for_every_message() -> None:
+def test_repeated_screening_of_everyday_messages_gives_the_same_answers() -> None:
+    # Its cost per message is a figure of `python -m bench.crisis`, not something tests time.
     texts = [
         "最近工作壓力很大，主管一直要求加班，我覺得很累，想找人聊聊。" * 2,
         "Hi, can I book a session with a counselor next week? This deadline is killing me.",
         "笑死 我真的想死",
     ]
-    is_crisis(texts[0])
-    started = time.perf_counter()
-    for _ in range(300):
-        for text in texts:
-            is_crisis(text)
-    assert (time.perf_counter() - started) / 900 < 0.001
+    answers = {tuple(is_crisis(text) for text in texts) for _ in range(3)}
+    assert answers == {(False, False, True)}
 
 
 @pytest.mark.parametrize(
@@ -243,11 +239,9 @@ def test_it_is_fast_enough_for_every_message() -> None:
         ("l" * 10000, False),
     ],
 )
-def test_long_adversarial_messages_stay_cheap(text: str, expected: bool) -> None:
-    is_crisis("")
-    started = time.perf_counter()
+def test_long_adversarial_messages_are_screened_correctly(text: str, expected: bool) -> None:
+    # What they cost is printed by `python -m bench.crisis` (the adversarial figure).
     assert is_crisis(text) is expected
-    assert time.perf_counter() - started < 2
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,12 +1,16 @@
-"""The statements every update runs: prebuilt Core statements, deliveries recorded in groups."""
+"""The statements every update runs: prebuilt Core statements, each delivery recorded alone."""
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import dataclass, field
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.base import Delivery
 from bot.clock import utcnow
+from bot.delivery import deliver
 from handlers.types import Reply, to_payload
 from storage import conversation, events, outbox
 from storage.db import unit_of_work
@@ -134,19 +138,39 @@ async def test_events_stored_together_and_claimed_once(
     assert row is not None and row.payload is None and row.processed_at is not None
 
 
-@pytest.mark.parametrize("count", [1, 3])
-async def test_record_sent_many_leaves_other_messages_alone(
-    sessions: async_sessionmaker[AsyncSession], count: int
+@dataclass
+class KeptSender:
+    """A sender that keeps every delivery it is handed."""
+
+    channel: str = "telegram"
+    sent: list[Delivery] = field(default_factory=list)
+
+    async def send(self, delivery: Delivery) -> None:
+        """Keep the delivery."""
+        self.sent.append(delivery)
+
+
+async def test_a_delivery_round_records_each_send_and_leaves_later_messages_alone(
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    ids = await _replies(sessions, 4, f"13-{count}")
-    async with unit_of_work(sessions) as session:
-        await outbox.record_sent_many(session, ids[:count], now=utcnow())
+    first, *later = await _replies(sessions, 3, "13")
+    [only] = await _replies(sessions, 1, "14")
+    sender = KeptSender()
+    lease_over = utcnow() + outbox.LEASE + timedelta(seconds=1)
+    # One message a chat per round, the oldest first; each recorded in its own transaction.
+    assert await deliver(sessions, {"telegram": sender}, now=lease_over) == 2
+    assert sorted(d.recipient for d in sender.sent) == ["13", "14"]
     async with sessions() as session:
-        rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
-    by_id = {row.id: row for row in rows}
-    for message_id in ids:
-        sent = message_id in ids[:count]
-        row = by_id[message_id]
+        rows = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_([first, *later, only]))
+            )
+        )
+        assert await outbox.has_pending(session, channel="telegram", recipient="13")
+        assert not await outbox.has_pending(session, channel="telegram", recipient="14")
+    assert len(rows) == 4
+    for row in rows:
+        sent = row.id in (first, only)
         assert row.status == (OutboxStatus.SENT if sent else OutboxStatus.PENDING)
         assert (row.payload == {"sent": True}) is sent
         assert row.attempts == (1 if sent else 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -284,17 +285,29 @@ async def test_429_and_500s_are_retried_with_backoff_then_delivered_once(
     bot: LineBot, dispatcher, clock
 ) -> None:
     grace = user_id("grace")
+    start = clock.now
     bot.fake.fail("reply", 500)
     bot.fake.fail("push", 429, headers={"Retry-After": "30"})
     bot.fake.fail("push", 503)
     assert await bot.webhooks.post(bot.webhooks.follow(grace)) == 200
     await bot.fake.wait_for(lambda: len(sends(bot)) == 1)
     await settle(bot)
-    for seconds, calls in ((3, 2), (29, 2), (2, 3), (7, 3), (1, 4)):  # 2 s, Retry-After, 8 s
+    # (seconds to move on, sends by then, when the row is next due or was sent: seconds from
+    # the start): backoff 2 s, then Retry-After 30 s, then 8 s. A send made too early would
+    # move the recorded time, so each step also catches a premature send of the one before.
+    for seconds, calls, due_or_sent in (
+        (3, 2, 33),
+        (29, 2, 33),
+        (2, 3, 42),
+        (7, 3, 42),
+        (1, 4, 42),
+    ):
         clock.advance(seconds=seconds)
         bot.server.worker.wake()
-        await asyncio.sleep(0.2)
         await bot.fake.wait_for(lambda n=calls: len(sends(bot)) >= n)
+        row = await wait_attempts(dispatcher.sessions, calls)
+        recorded = row.sent_at if row.status == OutboxStatus.SENT else row.next_attempt_at
+        assert recorded == start + timedelta(seconds=due_or_sent)
         assert len(sends(bot)) == calls
     await wait_outbox(dispatcher.sessions, OutboxStatus.SENT)
     assert [(c.operation, c.status) for c in sends(bot)] == [
@@ -305,6 +318,18 @@ async def test_429_and_500s_are_retried_with_backoff_then_delivered_once(
     ]
     assert len({c.headers["X-Line-Retry-Key"] for c in sends(bot)[1:]}) == 1
     assert len(bot.fake.accepted(to=grace)) == 1
+
+
+async def wait_attempts(sessions, attempts: int) -> OutboxMessage:
+    """Wait until the only outbox row has `attempts` outcomes recorded; return it."""
+    deadline = time.monotonic() + 10
+    while True:
+        async with sessions() as session:
+            [row] = (await session.scalars(select(OutboxMessage))).all()
+        if row.attempts == attempts:
+            return row
+        assert time.monotonic() < deadline, f"{row.attempts} attempts recorded, not {attempts}"
+        await asyncio.sleep(0.01)
 
 
 async def wait_outbox(sessions, status: OutboxStatus) -> None:

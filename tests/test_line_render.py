@@ -34,8 +34,7 @@ def problems(requests: list[list[dict[str, Any]]]) -> list[str]:
     for messages in requests:
         body = {"to": "U" + "0" * 32, "messages": messages}
         found += message_problems(messages)
-        if spec is not None:
-            found += spec.errors(body, "PushMessageRequest")
+        found += spec.errors(body, "PushMessageRequest")
     return found
 
 

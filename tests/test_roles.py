@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,13 @@ def leader_of(ports: list[int]) -> list[int]:
     return [p for p in ports if "eap_scheduler_leader 1.0" in scrape(p)]
 
 
-def wait_until(predicate, seconds: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
+def wait_until(predicate: Callable[[], bool], seconds: float) -> None:
+    """Poll until `predicate` holds (a process not answering yet counts as not yet)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         try:
             if predicate():
-                return time.monotonic() - started
+                return
         except OSError:
             pass
         time.sleep(0.2)
@@ -84,8 +86,8 @@ def test_one_leader_among_workers_and_failover(postgres_url: str) -> None:
         processes[dead].send_signal(signal.SIGKILL)
         processes[dead].wait(timeout=10)
         survivor = next(p for p in workers if p != leader)
-        took = wait_until(lambda: leader_of([survivor]) == [survivor], 20)
-        assert took < 15
+        # How long the takeover takes is a figure of `python -m bench.failover`.
+        wait_until(lambda: leader_of([survivor]) == [survivor], 20)
     finally:
         for process in processes.values():
             if process.poll() is None:

@@ -13,11 +13,10 @@ from telegram.error import BadRequest, Conflict, InvalidToken
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.telegram_request import AiohttpRequest
-from tests.fake_telegram import BOT_ID, SPEC_PATH, TOKEN, Contract, FakeTelegram
+from tests.fake_telegram import BOT_ID, BUILTIN, TOKEN, Contract, FakeTelegram
 
 USER = 9001
 TRANSPORTS = {"aiohttp-json": AiohttpRequest, "httpx-form": HTTPXRequest}
-needs_spec = pytest.mark.skipif(not SPEC_PATH.is_file(), reason="../shared/specs is absent")
 
 
 @pytest.fixture
@@ -149,21 +148,19 @@ async def test_a_wrong_token_is_refused_through_ptb(fake: FakeTelegram) -> None:
     await client.shutdown()
 
 
-@needs_spec
-def test_the_shared_spec_checks_every_call() -> None:
+def test_the_vendored_spec_checks_every_call() -> None:
     contract = Contract.load()
     assert contract.from_file and len(contract.methods) > 150
     assert (
         contract.call_error("sendMessage", {"chat_id": 1, "text": "x", "protect_content": True})
         is None
     )
-    builtin = Contract.load(Path("/nonexistent/spec.json"))
+    builtin = Contract(BUILTIN, from_file=False)
     assert builtin.call_error(
         "sendMessage", {"chat_id": 1, "text": "x", "protect_content": True}
     ) == ("unknown parameter protect_content")
 
 
-@needs_spec
 def test_updates_the_fake_builds_match_the_spec(fake: FakeTelegram) -> None:
     contract = Contract.load()
     update = fake.text(USER, "/start DEMO")
@@ -174,9 +171,13 @@ def test_updates_the_fake_builds_match_the_spec(fake: FakeTelegram) -> None:
     )
 
 
-def test_without_the_spec_a_built_in_contract_still_checks(tmp_path: Path) -> None:
-    contract = Contract.load(tmp_path / "absent.json")
-    assert not contract.from_file
+def test_a_missing_spec_file_is_an_error_not_a_quiet_fallback(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        Contract.load(tmp_path / "absent.json")
+
+
+def test_the_light_built_in_contract_of_the_benches_still_checks() -> None:
+    contract = Contract(BUILTIN, from_file=False)
     assert contract.call_error("sendMessage", {"chat_id": 1}) == "parameter text is required"
     assert contract.call_error("sendMessage", {"chat_id": 1, "text": "x", "x": 1}) == (
         "unknown parameter x"
