@@ -12,11 +12,11 @@ from storage import outbox
 from storage.db import unit_of_work
 
 
+# SQLite runs one writer at a time: no claim runs beside another, so PostgreSQL only.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_a_message_waits_while_another_worker_claims_the_older_one(
     db_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite runs one writer at a time: no claim runs beside another")
     now = utcnow()
     async with unit_of_work(sessions) as session:
         for number in (1, 2):
