@@ -16,7 +16,7 @@ from bot.leader import LeaderElection
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, SettingsError
-from bot.web import build_app
+from bot.web import RedactingAccessLogger, build_app
 from handlers.crisis_screen import load_phrases
 from handlers.jobs import build_jobs
 from storage.db import is_sqlite
@@ -71,7 +71,7 @@ class Server:
         if role in ("all", "web"):
             for channel in channels:
                 channel.add_routes(self.app, self.inbox)
-        self.runner = web.AppRunner(self.app)
+        self.runner = web.AppRunner(self.app, access_log_class=RedactingAccessLogger)
         settings = runtime.settings
         keep = Retention(
             processed_events=settings.retention_events_days,

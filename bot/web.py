@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy import text
 
 from bot import metrics
@@ -13,6 +15,8 @@ from bot.runtime import Runtime
 from storage import media as media_store
 from storage import outbox as outbox_store
 from storage.db import unit_of_work
+
+MEDIA_PATH = re.compile(r"/media/[^/?#]+")
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -75,3 +79,12 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/media/{token}", media)
     return app
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """Access log lines with media tokens replaced: a token is a key to a file."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """Log method, path (tokens withheld), status and duration."""
+        path = MEDIA_PATH.sub("/media/<token>", request.path)
+        self.logger.info("%s %s %s %.1fms", request.method, path, response.status, time * 1000)

@@ -151,7 +151,8 @@ _sqlite_locks: weakref.WeakKeyDictionary[AsyncEngine, WriteLock] = weakref.WeakK
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create an async engine with the settings each backend needs."""
+    """Create an async engine with the settings each backend needs (never logging parameters)."""
+    kwargs.setdefault("hide_parameters", True)  # SQL errors would carry chat ids and notes
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": BUSY_WAIT_MS / 1000}, **kwargs)
         _sqlite_serialised_writes(engine)
