@@ -20,6 +20,7 @@ from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
 from bot.settings import Settings
 from handlers import crisis, router
+from handlers.account import FORGOTTEN
 from handlers.crisis_screen import is_crisis
 from handlers.types import Inbound, Reply, State, Turn, to_payload
 from storage import conversation, events, members, outbox
@@ -157,6 +158,7 @@ class Dispatcher:
         if not replies:
             return None
         now = self.clock()
+        keys = {reply.key for reply in replies}
         # Sent at once unless an earlier message to this chat still waits (order is kept).
         direct = not await outbox.has_pending(session, channel=channel, recipient=inbound.user_id)
         message = await outbox.add_reply(
@@ -165,7 +167,7 @@ class Dispatcher:
             recipient=inbound.user_id,
             locale=locale,
             payload={**to_payload(replies), "context": context},
-            key=f"reply:{channel}:{event_id}",
+            key=outbox.forget_key() if FORGOTTEN in keys else f"reply:{channel}:{event_id}",
             now=now,
             leased=direct,
         )

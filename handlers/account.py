@@ -12,6 +12,7 @@ from handlers.types import Choice, Reply, Turn
 from storage import bookings, members, outbox, staff
 
 LANGUAGES = (("zh-TW", "language-zh-TW"), ("en", "language-en"))
+FORGOTTEN = "forget-done"  # the answer to a confirmed "forget me" (kept until sent only)
 
 
 async def choose_language(turn: Turn) -> list[Reply]:
@@ -79,7 +80,7 @@ async def forget_me(turn: Turn) -> list[Reply]:
     await members.forget(turn.session, turn.member)
     turn.member = None
     turn.state.clear()
-    return [Reply("forget-done")]
+    return [Reply(FORGOTTEN)]
 
 
 async def route_privacy(turn: Turn) -> list[Reply]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from storage.models import (
     Booking,
     ConversationState,
     Counselor,
+    CrisisEvent,
     Feedback,
     HrUser,
     LinkAttempt,
@@ -200,6 +201,17 @@ async def record_activity(session: AsyncSession, member: Member, kind: str, now:
     await session.execute(insert_ignore(session, MemberActivity, values))
 
 
+async def _blur_crisis_times(session: AsyncSession, member: Member) -> None:
+    """Keep the local day of a forgotten person's crisis events, not the time, which would
+    join them to the reply sent that second."""
+    events = await session.scalars(select(CrisisEvent).where(CrisisEvent.member_id == member.id))
+    for event in events:
+        org = await orgs.by_id(session, event.organisation_id) if event.organisation_id else None
+        zone = orgs.tz(org) if org else UTC
+        day = event.occurred_at.astimezone(zone).date()
+        event.occurred_at = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
 async def forget(session: AsyncSession, member: Member) -> None:
     """Delete the link, external ids, notes and comments; keep anonymous bookings and ledger."""
     await session.execute(
@@ -209,6 +221,7 @@ async def forget(session: AsyncSession, member: Member) -> None:
         update(Feedback).where(Feedback.member_id == member.id).values(comment=None)
     )
     await session.execute(delete(WaitlistEntry).where(WaitlistEntry.member_id == member.id))
+    await _blur_crisis_times(session, member)
     await session.execute(
         delete(ConversationState).where(
             ConversationState.channel == member.channel,

@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -30,6 +42,7 @@ _HAS_PENDING = (
     .limit(1)
 )
 _ADD_REPLY = insert(_OUTBOX).returning(_OUTBOX.c.id)
+FORGET_PREFIX = "forget:"
 _RECORD_SENT = (
     update(_OUTBOX)
     .where(
@@ -40,6 +53,11 @@ _RECORD_SENT = (
         status=OutboxStatus.SENT,
         sent_at=bindparam("b_now", type_=_OUTBOX.c.sent_at.type),
         payload={"sent": True},
+        # The last answer to someone who was just forgotten keeps its chat id only until sent.
+        recipient=case(
+            (_OUTBOX.c.idempotency_key.startswith(FORGET_PREFIX), ""),
+            else_=_OUTBOX.c.recipient,
+        ),
         attempts=_OUTBOX.c.attempts + 1,
         last_error=None,
     )
@@ -318,11 +336,24 @@ async def scrub_keys(session: AsyncSession, keys: Sequence[str], *, drop_key: st
 
 
 async def drop_for_recipient(session: AsyncSession, *, channel: str, recipient: str) -> None:
-    """Delete pending messages to a chat (used by forget me)."""
+    """Forget a chat: delete its pending messages and strip the chat id and the keys (which
+    name bookings and platform updates) from the rows kept for retention."""
+    to_chat = (OutboxMessage.channel == channel, OutboxMessage.recipient == recipient)
     await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.recipient == recipient,
-            OutboxMessage.status == OutboxStatus.PENDING,
+        delete(OutboxMessage).where(*to_chat, OutboxMessage.status == OutboxStatus.PENDING)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(*to_chat)
+        .values(
+            recipient="",
+            idempotency_key=literal("forgotten:") + cast(OutboxMessage.id, String),
+            payload={"sent": True},
         )
     )
+
+
+def forget_key() -> str:
+    """The idempotency key of the answer to a "forget me": no update id, chat id scrubbed on
+    sending."""
+    return f"{FORGET_PREFIX}{uuid.uuid4().hex}"

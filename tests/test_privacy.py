@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -13,7 +13,7 @@ from handlers.jobs import send_feedback_prompts
 from storage import bookings
 from storage.db import unit_of_work
 from storage.models import Base, Booking
-from tests.helpers import Chat
+from tests.helpers import TAIPEI, Chat
 from tests.test_counselors import linked_counselor
 from tests.test_dialog_booking import book_first
 from tests.test_dialog_onboarding import seed_demo
@@ -106,3 +106,58 @@ def test_json_logs_carry_structured_fields() -> None:
         "router",
     )
     assert line["level"] == "INFO" and line["logger"] == "bot.dispatch"
+
+
+class KeepingSender:
+    """A channel sender that keeps what it is handed (the platform side of the outbox)."""
+
+    channel = "telegram"
+
+    def __init__(self) -> None:
+        """Nothing sent yet."""
+        self.sent: list[str] = []
+
+    async def send(self, delivery) -> None:
+        """Accept the message."""
+        self.sent += [r.key for r in delivery.replies]
+
+
+async def test_forget_me_on_the_webhook_path_leaves_no_chat_id_key_or_crisis_time(
+    dispatcher, sessions, clock
+) -> None:
+    from bot.delivery import deliver
+    from handlers.types import Inbound
+    from storage import events
+    from storage.models import CrisisEvent
+
+    await seed_demo(sessions, clock)
+    sender, chat_id = KeepingSender(), "912345678"
+    steps = [
+        ("hello", None),
+        (None, "consent:yes"),
+        ("DEMO", None),
+        ("E0003", None),
+        ("我不想活了", None),
+        (None, "priv:forget:yes"),
+    ]
+    for number, (typed, payload) in enumerate(steps, start=4711):
+        async with unit_of_work(sessions) as session:
+            await events.record(
+                session, channel="telegram", event_id=str(number), payload={}, now=clock()
+            )
+        inbound = Inbound("telegram", chat_id, text=typed, payload=payload)
+        if typed == "我不想活了":
+            crisis_day = clock().astimezone(TAIPEI).date()
+        await dispatcher.handle_event("telegram", str(number), inbound, {})
+        clock.advance(seconds=31)  # past the lease a direct answer holds
+        while await deliver(sessions, {"telegram": sender}, now=clock()):
+            pass
+    assert "crisis-help" in sender.sent and sender.sent[-1] == "forget-done"
+    after = await dump(sessions)
+    for trace in (chat_id, "reply:telegram:", "crisis:", "E0003"):
+        assert trace not in after, trace
+    async with sessions() as session:
+        [crisis] = list(await session.scalars(select(CrisisEvent)))
+    local = crisis.occurred_at.astimezone(TAIPEI)
+    assert (crisis.member_id, local.time()) == (None, time(0, 0))
+    assert local.date() == crisis_day
