@@ -113,6 +113,8 @@ def _validate(settings: Settings) -> None:
     for name in ("retention_events_days", "retention_messages_days", "retention_states_days"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{_env_name(name)} must be at least 1 (days)")
+    if settings.retention_events_days < 2:  # ids must outlive the 24-hour replay bound
+        raise SettingsError("EAP_RETENTION_EVENTS_DAYS must be at least 2 (days)")
     if settings.log_format not in ("text", "json"):
         raise SettingsError("EAP_LOG_FORMAT must be text or json")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -52,6 +52,9 @@ ODD_STRINGS = (
 )
 
 
+FUZZ_EPOCH_MS = 1_790_000_000_000  # a fixed date for reproducible bodies (2026-09-22)
+
+
 @dataclass(frozen=True)
 class Body:
     """One request to a webhook: bytes, headers, and what the bot may answer and keep."""
@@ -227,9 +230,11 @@ def sign(secret: str, data: bytes) -> str:
 class Templates:
     """Real-looking Telegram updates and LINE events, with fresh ids from one counter."""
 
-    def __init__(self, rng: random.Random) -> None:
-        """Draw from `rng`; update ids start clear of the fakes' own."""
+    def __init__(self, rng: random.Random, now_ms: int = FUZZ_EPOCH_MS) -> None:
+        """Draw from `rng`; update ids start clear of the fakes' own; LINE events are dated
+        up to about 17 minutes before `now_ms` (older ones are refused as replays)."""
         self.rng = rng
+        self.now_ms = now_ms
         self.ids = itertools.count(FIRST_UPDATE_ID)
 
     def telegram_user(self) -> dict[str, Any]:
@@ -292,7 +297,7 @@ class Templates:
         event: dict[str, Any] = {
             "type": kind,
             "mode": "active",
-            "timestamp": 1_790_000_000_000 + self.rng.randint(0, 10**9),
+            "timestamp": self.now_ms - self.rng.randint(0, 10**6),
             "source": self.line_source(source),
             "webhookEventId": f"01FUZZ{next(self.ids):020d}",
             "deliveryContext": {"isRedelivery": self.rng.random() < 0.1},
@@ -325,12 +330,15 @@ class Templates:
 class Generator:
     """Bodies for one endpoint, one phase at a time, from a seed."""
 
-    def __init__(self, endpoint: str, *, secret: str, seed: int = 0) -> None:
-        """`secret`: Telegram's webhook secret token or LINE's channel secret."""
+    def __init__(
+        self, endpoint: str, *, secret: str, seed: int = 0, now_ms: int = FUZZ_EPOCH_MS
+    ) -> None:
+        """`secret`: Telegram's webhook secret token or LINE's channel secret; `now_ms` the
+        receiving server's time, to date events by."""
         self.endpoint = endpoint
         self.secret = secret
         self.rng = random.Random(f"{endpoint}:{seed}")
-        self.t = Templates(self.rng)
+        self.t = Templates(self.rng, now_ms)
         self.cap = TELEGRAM_CAP if endpoint == TELEGRAM else LINE_CAP
 
     def bodies(self, phase: str, count: int) -> Iterator[Body]:

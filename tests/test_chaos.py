@@ -22,6 +22,10 @@ def say(message: str) -> None:
     print(f"[chaos] {message}", file=sys.stderr, flush=True)
 
 
+# One worker runs the whole module: its fixture starts servers and a private PostgreSQL once.
+pytestmark = pytest.mark.xdist_group("chaos")
+
+
 @pytest.fixture(scope="module")
 def rows() -> dict[str, Row]:
     """Every short scenario's row of the table."""

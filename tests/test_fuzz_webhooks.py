@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.line import LineChannel
 from bot.channels.telegram import SECRET_HEADER, SendLimiter, TelegramChannel
+from bot.clock import utcnow
 from bot.dispatch import Dispatcher
 from bot.flood import FloodGuard
 from bot.i18n import render
@@ -116,9 +117,9 @@ class FuzzProduct:
 
     def generator(self, endpoint: str, *, seed: int = 0) -> Generator:
         """A body generator holding this product's secret for the endpoint."""
-        return Generator(
-            endpoint, secret=SECRET if endpoint == TELEGRAM else CHANNEL_SECRET, seed=seed
-        )
+        secret = SECRET if endpoint == TELEGRAM else CHANNEL_SECRET
+        now_ms = int(utcnow().timestamp() * 1000)  # the product runs on the real clock
+        return Generator(endpoint, secret=secret, seed=seed, now_ms=now_ms)
 
     async def settle(self) -> None:
         """Wait until every accepted event has been processed."""

@@ -20,9 +20,53 @@ ANSWERED = {"message", "postback", "follow"}
 
 
 @pytest.fixture
-def golden() -> dict[str, Any]:
+def golden_as_recorded() -> dict[str, Any]:
     """line-bot-sdk's webhook test body: 28 events of 14 types sharing one webhookEventId."""
     return json.loads(GOLDEN_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def golden(golden_as_recorded: dict[str, Any], clock) -> dict[str, Any]:
+    """The golden body as if LINE sent it now (its own timestamps are from 2016)."""
+    now_ms = int(clock().timestamp() * 1000)
+    events = [{**e, "timestamp": now_ms} for e in golden_as_recorded["events"]]
+    return {**golden_as_recorded, "events": events}
+
+
+async def test_a_signed_body_replayed_a_day_later_is_acknowledged_and_not_run(
+    bot: LineBot, golden_as_recorded: dict[str, Any], golden: dict[str, Any], dispatcher, clock
+) -> None:
+    assert await bot.webhooks.post_raw(json.dumps(golden_as_recorded).encode()) == 200
+    day_old = int((clock().timestamp() - 24 * 3600 - 1) * 1000)
+    replayed = {**golden, "events": [{**e, "timestamp": day_old} for e in golden["events"]]}
+    assert await bot.webhooks.post_raw(json.dumps(replayed).encode()) == 200
+    await settle(bot)
+    assert await count(dispatcher.sessions, ProcessedEvent) == 0
+    assert bot.fake.accepted() == []
+
+
+async def test_a_slow_sender_is_cut_off_without_an_error(
+    bot: LineBot, monkeypatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    import aiohttp
+
+    from bot.channels import line
+
+    monkeypatch.setattr(line, "BODY_SECONDS", 0.2)
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"destination": "U0", '
+        await asyncio.sleep(1)
+        yield b'"events": []}'
+
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(
+            bot.webhooks.url, data=trickle(), headers={"X-Line-Signature": "x"}
+        )
+    assert response.status == 408
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.fixture

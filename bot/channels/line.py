@@ -59,6 +59,12 @@ CHANNEL = "line"
 WEBHOOK_PATH = "/webhooks/line"
 DEFAULT_API_BASE = "https://api.line.me"
 MAX_BODY = 1024 * 1024
+BODY_SECONDS = 10.0  # a sender slower than this is cut off (slow-body attacks hold a socket)
+# Events older than this are refused even when signed: a captured body replayed later must
+# not run again once retention has purged its id. LINE redelivers a failed webhook for a
+# limited time, well inside a day; processed ids are kept for EAP_RETENTION_EVENTS_DAYS (at
+# least 2 days, checked in settings), so an id outlives this bound.
+MAX_EVENT_AGE_SECONDS = 24 * 3600
 REPLY_TOKEN_TTL = 50.0  # seconds: LINE honours a reply token for about a minute
 API_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
 PROFILE_TIMEOUT = aiohttp.ClientTimeout(total=2, connect=1)
@@ -152,7 +158,12 @@ class LineChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Verify the signature, store the events, answer 200, and process them after."""
-        raw = await _read_capped(request, MAX_BODY)
+        try:
+            async with asyncio.timeout(BODY_SECONDS):
+                raw = await _read_capped(request, MAX_BODY)
+        except TimeoutError:
+            log.warning("LINE webhook body too slow; cut off")
+            return web.Response(status=408, text="body too slow")
         if raw is None:
             return web.Response(status=413, text="body too large")
         signature = request.headers.get("X-Line-Signature", "")
@@ -167,6 +178,12 @@ class LineChannel:
         except Exception:  # signed but not a webhook body: nothing LINE would send
             return web.Response(status=400, text="malformed body")
         events = [e for e in json.loads(body)["events"] if isinstance(e, dict)]
+        fresh_enough = [e for e in events if self._recent(e)]
+        if len(fresh_enough) < len(events):
+            log.warning(
+                "stale LINE events refused", extra={"events": len(events) - len(fresh_enough)}
+            )
+        events = fresh_enough
         if events:
             try:
                 fresh = await self._inbox.accept(CHANNEL, [(_event_id(e), e) for e in events])
@@ -175,6 +192,13 @@ class LineChannel:
                 return web.Response(status=503, text="try again")
             self._process_later(fresh, events)
         return web.Response(text="OK")
+
+    def _recent(self, event: dict[str, Any]) -> bool:
+        """Whether a signed event is young enough to be a delivery, not a replay."""
+        timestamp = event.get("timestamp")
+        if not isinstance(timestamp, int | float) or isinstance(timestamp, bool):
+            return False
+        return self.clock().timestamp() - timestamp / 1000 <= MAX_EVENT_AGE_SECONDS
 
     def _process_later(self, fresh: list[str], events: list[dict[str, Any]]) -> None:
         """Schedule new events, after a language look-up for users not seen yet.
