@@ -18,6 +18,7 @@ from bot.channels.base import Delivery
 from bot.clock import utcnow
 from bot.flood import FloodGuard, Verdict
 from bot.i18n import pick_locale
+from bot.logrefs import event_ref
 from bot.settings import Settings
 from handlers import crisis, router
 from handlers.account import FORGOTTEN
@@ -103,12 +104,14 @@ class Dispatcher:
             except DomainError as err:
                 replies, locale, handler = [Reply(err.message_key, **err.params)], "", "refused"
             except Exception:  # a bug must not crash the bot or half-apply a turn
-                log.exception("turn failed and was rolled back", extra={"event": inbound.event_id})
+                log.exception(
+                    "turn failed and was rolled back", extra={"event": event_ref(inbound.event_id)}
+                )
                 replies, locale, handler = [Reply("error-generic")], "", "failed"
         log.info(
             "turn handled",
             extra={
-                "event_id": inbound.event_id,
+                "event": event_ref(inbound.event_id),
                 "handler": handler,
                 "replies": [r.key for r in replies],
                 "ms": round((time.perf_counter() - started) * 1000, 1),
@@ -154,7 +157,7 @@ class Dispatcher:
         context: dict[str, Any],
     ) -> Answer | None:
         replies, locale, handler = await self._guarded(session, inbound)
-        log.info("event handled", extra={"event_id": event_id, "handler": handler})
+        log.info("event handled", extra={"event": event_ref(event_id), "handler": handler})
         if not replies:
             return None
         now = self.clock()
@@ -190,7 +193,9 @@ class Dispatcher:
         except DomainError as err:
             return [Reply(err.message_key, **err.params)], self.settings.default_locale, "refused"
         except Exception:  # a bug must not crash the bot or lose the event
-            log.exception("turn failed and was rolled back", extra={"event": inbound.event_id})
+            log.exception(
+                "turn failed and was rolled back", extra={"event": event_ref(inbound.event_id)}
+            )
             return [Reply("error-generic")], self.settings.default_locale, "failed"
 
     async def _run(self, inbound: Inbound) -> tuple[list[Reply], str, str]:

@@ -17,6 +17,7 @@ from bot.channels.base import EventSource
 from bot.clock import utcnow
 from bot.delivery import Claimed, OutboxWorker, send_claimed
 from bot.dispatch import Answer, Dispatcher
+from bot.logrefs import event_ref
 from storage import events
 from storage.db import unit_of_work
 from storage.models import ProcessedEvent
@@ -121,7 +122,7 @@ class Inbox:
             try:
                 await self.process(channel, event_id)
             except Exception:  # stays stored, and so do the rest: caught up in order soon
-                log.exception("event processing failed", extra={"event_id": event_id})
+                log.exception("event processing failed", extra={"event": event_ref(event_id)})
                 self.hold_until_caught_up()
                 return
 
@@ -179,7 +180,7 @@ class Inbox:
         except Exception as err:  # reading it again fails again: finish it, unanswered
             log.warning(
                 "event not understood; finished without an answer",
-                extra={"event_id": event_id, "error": type(err).__name__},
+                extra={"event": event_ref(event_id), "error": type(err).__name__},
             )
             inbound, context = None, {}
         answer = await self.dispatcher.handle_event(
@@ -236,7 +237,7 @@ class Inbox:
                         if not await self._database_answers():
                             raise
                         log.exception(
-                            "stored event fails; skipped", extra={"event_id": row.event_id}
+                            "stored event fails; skipped", extra={"event": event_ref(row.event_id)}
                         )
                         continue
                     done += 1

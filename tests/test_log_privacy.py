@@ -72,3 +72,30 @@ def test_the_access_log_withholds_media_tokens(caplog) -> None:
     with caplog.at_level(logging.INFO, logger="test.access"):
         access.log(request, SimpleNamespace(status=200), 0.0021)  # type: ignore[arg-type]
     assert caplog.messages == ["GET /media/<token> 200 2.1ms"]
+
+
+def test_events_are_named_by_a_daily_keyed_hash(monkeypatch) -> None:
+    from bot import logrefs
+
+    monkeypatch.setattr(logrefs, "utcnow", lambda: datetime(2026, 12, 1, 23, 59, tzinfo=UTC))
+    first, again = logrefs.event_ref("998877"), logrefs.event_ref("998877")
+    assert first == again and "998877" not in first and len(first) == 16
+    monkeypatch.setattr(logrefs, "utcnow", lambda: datetime(2026, 12, 2, 0, 1, tzinfo=UTC))
+    assert logrefs.event_ref("998877") != first  # a new day, a new key
+    assert logrefs.event_ref(None) is None
+
+
+async def test_a_webhook_turn_logs_no_platform_id(dispatcher, sessions, clock, captured) -> None:
+    from handlers.types import Inbound
+    from storage import events
+    from storage.db import unit_of_work
+
+    async with unit_of_work(sessions) as session:
+        await events.record(
+            session, channel="telegram", event_id="55443322", payload={}, now=clock()
+        )
+    inbound = Inbound("telegram", "chat-42424242", text="hello", event_id="55443322")
+    await dispatcher.handle_event("telegram", "55443322", inbound, {})
+    logged = captured.getvalue()
+    assert '"handler": "router"' in logged
+    assert "55443322" not in logged and "42424242" not in logged

@@ -38,6 +38,7 @@ from bot.channels import telegram_render as tg
 from bot.channels.base import Delivery, SendError
 from bot.channels.telegram_request import AiohttpRequest
 from bot.i18n import SUPPORTED, render
+from bot.logrefs import event_ref
 from bot.settings import Settings, SettingsError
 from handlers.types import Inbound
 
@@ -284,7 +285,7 @@ class TelegramChannel:
         try:
             fresh = await self._inbox.accept(CHANNEL, [(event_id, update)])
         except Exception:  # not stored: a non-2xx makes Telegram deliver it again
-            log.exception("telegram update not stored", extra={"event_id": event_id})
+            log.exception("telegram update not stored", extra={"event": event_ref(event_id)})
             return web.Response(status=503)
         self._inbox.schedule(CHANNEL, fresh)
         return web.Response(status=200)
