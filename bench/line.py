@@ -5,7 +5,7 @@ process, 127.0.0.1) receives the bot's reply to that user. Each bot runs in its 
 it has a core to itself; the load generator and the fake share this one.
 
     (a) product: Server + LineChannel on SQLite; 200 employees each follow, consent, link
-        (org code, employee number), open the menu, check hours and take two booking steps
+        (org code, employee number, enrolment code), open the menu, check hours, two booking steps
     (b) echo:    line-bot-sdk's own async pattern: WebhookParser + AsyncMessagingApi.reply_message
     (c) bare:    an aiohttp handler that only parses the JSON (no reply: POST -> 200)
 
@@ -184,11 +184,14 @@ async def serve(name: str, port: int, api: str, database: str, profile: str | No
 
 def script(number: int) -> list[tuple[str, str]]:
     """One employee's events: follow, consent, link, menu, hours, two booking steps."""
+    from storage.demo import demo_enrolment_code
+
     return [
         ("follow", ""),
         ("postback", "consent:yes:zh-TW"),
         ("text", "DEMO"),
         ("text", f"E{number:04d}"),
+        ("text", demo_enrolment_code(KEY.encode(), f"E{number:04d}")),
         ("postback", "m"),
         ("postback", "hrs"),
         ("postback", "bk"),

@@ -1,7 +1,7 @@
 """Memory: peak RSS of the product's server process after 10,000 Telegram updates.
 
 The product (Server + TelegramChannel on SQLite, in its own process, as bench.telegram runs
-it) links 150 demo employees with the bench.telegram script (1,200 updates), then the same
+it) links 150 demo employees with the bench.telegram script (1,350 updates), then the same
 employees, 40 at a time, send /menu and /hours, each waiting for its answer, until the server
 has handled --updates in all (spread over enough chats to stay under the flood guard's 20 per
 10 s). Read from /proc: VmRSS once the server listens and after linking, VmRSS and VmHWM (the

@@ -147,10 +147,10 @@ async def web_throughput(
         bots = await _start(fake, url, folder, roles)
         nginx = cluster.Nginx(folder / "nginx", [b.port for b in bots if b.role == "web"])
         public = await nginx.start()
-        warm = {CHAT + n: cluster.journey(n) for n in WARM_UP}
+        warm = {CHAT + n: cluster.journey(n, KEY) for n in WARM_UP}
         await cluster.Load(fake, public, concurrency=concurrency).run(warm)
         await _analyze(url)
-        measured = {CHAT + n: cluster.journey(n) for n in range(51, 51 + users)}
+        measured = {CHAT + n: cluster.journey(n, KEY) for n in range(51, 51 + users)}
         outcome = await cluster.Load(fake, public, concurrency=concurrency).run(measured)
     finally:
         if nginx is not None:

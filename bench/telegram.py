@@ -5,7 +5,7 @@ Each update is a webhook POST to the bot; it counts as done when the fake Bot AP
 process so it has a core to itself; the load generator and the fake share this one.
 
     (a) product: Server + TelegramChannel on SQLite; 150 employees each /start, consent, link
-        (org code, employee number), /menu, check hours and take two booking steps
+        (org code, employee number, enrolment code), /menu, check hours, two booking steps
     (b) echo:    a plain python-telegram-bot echo bot (Application without Updater, fed from an
         aiohttp route as in PTB's customwebhookbot example), default HTTPXRequest transport
     (c) echo:    the same bot on bot.channels.telegram_request.AiohttpRequest
@@ -244,11 +244,14 @@ def script(number: int, product: bool) -> list[tuple[str, str]]:
     """One employee's updates: /start, consent, link, menu, hours, two booking steps."""
     if not product:  # the echo bots answer text only
         return [("text", f"ping {number} {step}") for step in range(8)]
+    from storage.demo import demo_enrolment_code
+
     return [
         ("text", "/start"),
         ("press", "consent:yes:zh-TW"),
         ("text", "DEMO"),
         ("text", f"E{number:04d}"),
+        ("text", demo_enrolment_code(KEY.encode(), f"E{number:04d}")),
         ("text", "/menu"),
         ("press", "hrs"),
         ("press", "bk"),
@@ -473,7 +476,8 @@ async def main(
             fake.shown.clear()
     finally:
         await fake.close()
-    print(f"{users} users x 8 updates, {concurrency} users at a time; {os.cpu_count()} CPUs")
+    steps = len(script(1, product=True))
+    print(f"{users} users x {steps} updates, {concurrency} users at a time; {os.cpu_count()} CPUs")
     print(table(results))
     print("e2e: webhook POST until the fake Bot API has the bot's message (bare: until the 200);")
     print("ack: webhook POST until the bot's 200. * concurrent_updates(True).")

@@ -115,6 +115,8 @@ async def _seed(settings: Settings) -> int:
     )
     print(f"one-time counselor invite code (7 days): {result.counselor_invite}")
     print(f"one-time HR invite code (7 days): {result.hr_invite}")
+    codes = ", ".join(f"{number} {code}" for number, code in result.enrolment_codes.items())
+    print(f"to link as a new employee of {result.organisation}, use one of: {codes}")
     return 0
 
 

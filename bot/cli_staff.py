@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -79,11 +81,22 @@ def add_parsers(commands: Any) -> None:
     load = roster_actions.add_parser(
         "import",
         help="add or update employees from a CSV file",
-        description="Import employee_number,department,status (active or left). Employee "
-        "numbers are stored only as keyed hashes. Safe to rerun with the same file.",
+        description="Import employee_number,department,status (active or left), with an "
+        "optional fourth column enrolment_code (a code you hand out yourself). Employee numbers "
+        "and codes are stored only as keyed hashes. Safe to rerun with the same file.",
     )
-    load.add_argument("file", type=Path, help="CSV with header employee_number,department,status")
+    load.add_argument(
+        "file", type=Path, help="CSV: employee_number,department,status[,enrolment_code]"
+    )
     load.add_argument("--org", required=True, help="organisation code")
+    load.add_argument(
+        "--generate-codes",
+        type=Path,
+        metavar="FILE",
+        help="give active employees without an enrolment code a random single-use one and "
+        "write employee_number,enrolment_code to FILE (a new file, readable by you only) "
+        "for handing out; the codes are not stored anywhere else",
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -162,13 +175,44 @@ def _progress(done: int, total: int) -> None:
     print(f"\rimporting [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
+def _open_codes_file(path: Path | None) -> int | None:
+    """Create the codes file now (before anything is imported): new, and for its owner only."""
+    if path is None:
+        return None
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CommandError(f"{path} exists; refusing to overwrite it") from None
+
+
+def _write_codes(handle: int, codes: list[tuple[str, str]]) -> None:
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["employee_number", "enrolment_code"])
+        writer.writerows(codes)
+
+
 async def _roster(session: Any, args: argparse.Namespace, settings: Settings) -> int:
     org = await orgs.by_code(session, args.org)
     text = args.file.read_text(encoding="utf-8-sig")
     now = utcnow()
-    report = await roster.import_csv(
-        session, org, text, key=settings.require_pseudonym_key(), now=now, progress=_progress
-    )
+    handle = _open_codes_file(args.generate_codes)
+    try:
+        report = await roster.import_csv(
+            session,
+            org,
+            text,
+            key=settings.require_pseudonym_key(),
+            now=now,
+            progress=_progress,
+            generate_codes=handle is not None,
+        )
+        if handle is not None:
+            _write_codes(handle, report.codes)
+    except BaseException:
+        if handle is not None:
+            args.generate_codes.unlink(missing_ok=True)
+        raise
     await audit.record(
         session,
         actor_kind="operator",
@@ -180,12 +224,15 @@ async def _roster(session: Any, args: argparse.Namespace, settings: Settings) ->
             "updated": report.updated,
             "left": report.left,
             "errors": len(report.errors),
+            "codes_generated": len(report.codes),
         },
     )
     print(
         f"roster {org.code}: {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.left} marked as left"
     )
+    if args.generate_codes is not None:
+        print(f"{len(report.codes)} new enrolment codes written to {args.generate_codes}")
     for error in report.errors:
         print(f"  {error}")
     return 1 if report.errors else 0

@@ -27,6 +27,7 @@ from chaos.platforms import (
     matches,
     telegram_update,
 )
+from chaos.server import KEY
 
 # A mode both demo counselors of each domain offer, so every slot of the domain can be booked.
 DOMAINS = (
@@ -36,6 +37,7 @@ DOMAINS = (
     ("nutrition", "video"),
 )
 CONFIRMED, TAKEN = "hrs", "bk:day:"  # the menu after a booking; the days after a refusal
+BLIND_STEPS = 11  # updates in a blind journey
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class Employee:
     def employee_number(self) -> str:
         """Their employee number on the demo roster (E0001 is the console demo user)."""
         return f"E{self.number:04d}"
+
+    @property
+    def enrolment_code(self) -> str:
+        """Their enrolment code: the demo roster's, derived from the chaos pseudonym key."""
+        from storage.demo import demo_enrolment_code
+
+        return demo_enrolment_code(KEY.encode(), self.employee_number)
 
     @property
     def chat(self) -> str:
@@ -115,13 +124,15 @@ class Platforms:
 
 
 def blind_steps(who: Employee, slot: int | None) -> list[tuple[str, str]]:
-    """Ten updates: start, consent, link, hours, about, book (domain, slot), my bookings."""
+    """BLIND_STEPS updates: start, consent, link (organisation, number, code), hours, about,
+    book (domain, slot), my bookings."""
     domain, mode = who.domain
     steps = [
         ("start", ""),
         ("press", "consent:yes:zh-TW"),
         ("text", "DEMO"),
         ("text", who.employee_number),
+        ("text", who.enrolment_code),
         ("press", "hrs"),
         ("press", "about"),
         ("press", "bk"),
@@ -228,7 +239,8 @@ async def run_journey(
         ("start", "", ("consent:yes:",)),
         ("pick", "consent:yes:", ()),
         ("text", "DEMO", ()),
-        ("text", who.employee_number, ("hrs",)),
+        ("text", who.employee_number, ()),
+        ("text", who.enrolment_code, ("hrs",)),
         ("press", "hrs", ("bk",)),
         ("press", "bk", (f"bk:d:{domain}",)),
         ("press", f"bk:d:{domain}", (f"bk:m:{domain}:{mode}",)),

@@ -24,6 +24,7 @@ from pathlib import Path
 from bot.channels.line import REPLY_TOKEN_TTL
 from chaos import checks
 from chaos.load import (
+    BLIND_STEPS,
     Employee,
     Platforms,
     assign_slots,
@@ -387,10 +388,10 @@ async def _effects(
 
 
 async def crashes(say: Say, *, users: int = 500, kills: int = 6, concurrency: int = 100) -> Row:
-    """SIGKILL `serve` `kills` times during a load of `users` x 10 updates; restart each time."""
+    """SIGKILL `serve` `kills` times during a load of `users` blind journeys; restart each."""
     stage = Stage(say, employees=users)
     people = employees(users)
-    total = users * 10
+    total = users * BLIND_STEPS
     row = Row(
         "2. crashes (SIGKILL)", f"{total} updates, {concurrency} employees at a time", "", ""
     )
@@ -443,7 +444,7 @@ async def outage(
 ) -> Row:
     """Restart, then crash and restart, a private PostgreSQL cluster under load."""
     cluster = PrivatePostgres()
-    total = users * 10
+    total = users * BLIND_STEPS
     row = Row(
         "3. database outage (PostgreSQL)", f"{total} updates, {concurrency} at a time", "", ""
     )
@@ -606,7 +607,7 @@ async def duplicates(say: Say, *, users: int = 200, lanes: int = 8, seed: int = 
     actual, actual_messages, poster, noisy = await _one_run(
         say, people, twice=True, lanes=lanes, seed=seed
     )
-    total = users * 10
+    total = users * BLIND_STEPS
     row.load = f"{total} updates x 2 ({2 * total} posts), {lanes} lanes"
     row.faults = f"{total} duplicates, delivered late; {users} chats interleaved at random"
     row.expected = "end state and messages equal to a clean run (each update once, in order)"

@@ -65,7 +65,8 @@ def _migrate(database_url: str) -> None:
 
 
 async def prepare(database_url: str, employees: int) -> None:
-    """Migrate, seed the demo organisation and import a roster of E0001..E{employees}.
+    """Migrate, seed the demo organisation and import a roster of E0001..E{employees} (with the
+    demo's enrolment codes, so journeys can link past E0200).
 
     In this process, with the functions `migrate`, `seed-demo` and `roster import` call
     (three interpreter start-ups saved per database).
@@ -73,7 +74,7 @@ async def prepare(database_url: str, employees: int) -> None:
     from bot.clock import utcnow
     from storage import orgs, roster
     from storage.db import create_engine, session_factory, unit_of_work
-    from storage.demo import seed
+    from storage.demo import demo_enrolment_code, seed
 
     await asyncio.to_thread(_migrate, database_url)
     engine = create_engine(database_url)
@@ -81,8 +82,11 @@ async def prepare(database_url: str, employees: int) -> None:
         sessions = session_factory(engine)
         async with unit_of_work(sessions) as session:
             await seed(session, key=KEY.encode(), now=utcnow())
-        lines = ["employee_number,department,status"]
-        lines += [f"E{n:04d},Chaos,active" for n in range(1, employees + 1)]
+        lines = ["employee_number,department,status,enrolment_code"]
+        lines += [
+            f"E{n:04d},Chaos,active,{demo_enrolment_code(KEY.encode(), f'E{n:04d}')}"
+            for n in range(1, employees + 1)
+        ]
         async with unit_of_work(sessions) as session:
             org = await orgs.by_code(session, ORG)
             report = await roster.import_csv(

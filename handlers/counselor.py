@@ -1,14 +1,14 @@
 """The counselor's back office in the chat: agenda, bookings, outcomes, declining, slots.
 
 Payloads: co | co:ag[:YYYYMMDD] | co:up | co:b:ID | co:dec:ID | co:decy:ID | co:held:ID
-| co:ns:ID | co:add | co:ad:YYYYMMDD | co:at:YYYYMMDD:HHMM | co:blk | co:bs:SLOT
+| co:ns:ID | co:add | co:ad:YYYYMMDD | co:at:YYYYMMDD:HHMM | co:blk | co:bs:SLOT | co:ack:ID
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from handlers import notify, series, waitlist
+from handlers import crisis_handoff, crisis_talk, notify, series, waitlist
 from handlers.types import Choice, Key, Reply, Turn
 from storage import counselors, orgs
 from storage.models import Booking, BookingStatus, Counselor, Organisation
@@ -124,18 +124,21 @@ async def decline(turn: Turn, booking_id: int, confirmed: bool) -> list[Reply]:
     """Ask, then decline: the employee is told, hours return, the slot goes to the waitlist."""
     counselor, _ = await _org(turn)
     if not confirmed:
-        await counselors.owned_booking(turn.session, counselor, booking_id)
+        booking = await counselors.owned_booking(turn.session, counselor, booking_id)
+        warning = [Reply("counselor-decline-crisis-warning")] if booking.crisis_flag else []
         return [
+            *warning,
             Reply(
                 "counselor-decline-confirm",
                 choices=[
                     Choice("counselor-decline-yes", f"co:decy:{booking_id}"),
                     Choice("cancel-no", f"co:b:{booking_id}"),
                 ],
-            )
+            ),
         ]
     booking = await counselors.decline(turn.session, counselor, booking_id, now=turn.now)
     await notify.declined(turn.session, booking, turn.now)
+    await crisis_talk.after_decline(turn.session, booking, turn.now)  # flagged: re-offer now
     await waitlist.offer_freed_slot(turn.session, booking.slot_id, turn.now)
     return [
         Reply("counselor-declined"),
@@ -250,6 +253,8 @@ async def route(turn: Turn) -> list[Reply]:
             return await outcome(turn, number, held=step == "held")
         if step == "bs":
             return await block_slot(turn, number)
+        if step == "ack":
+            return await crisis_handoff.acknowledge(turn, number)
         if step == "ser":
             return await series.choose(turn, number)
         if step == "sero" and len(rest) == 3 and rest[1].isdigit() and rest[2].isdigit():

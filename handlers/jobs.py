@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import digest, notify, staff_jobs
+from handlers import crisis_handoff, digest, notify, staff_jobs
 from handlers.feedback import prompt
 from handlers.types import Key, Reply
 from kpi.snapshot import snapshot_all
@@ -91,6 +91,7 @@ def build_jobs(
 
     return {
         "reminders": (send_reminders, 60),
+        "crisis_alerts": (crisis_handoff.follow_up_unanswered, 60),
         "feedback_prompts": (send_feedback_prompts, 300),
         "counselor_agendas": (keyed(staff_jobs.send_agendas), 300),
         "session_outcomes": (keyed(staff_jobs.ask_outcomes), 300),

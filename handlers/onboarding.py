@@ -1,20 +1,19 @@
 """First contact: privacy notice and consent, then linking to the employer's roster.
 
-Flow (states as named constants): NOTICE -> consent -> ORG_CODE -> EMPLOYEE_NUMBER -> linked.
+Flow (states as named constants): NOTICE -> consent -> ORG_CODE -> EMPLOYEE_NUMBER (then the
+enrolment code) -> linked; the linking steps live in handlers/linking.py.
 Payloads: consent:yes:LOCALE | consent:yes:LOCALE:ORG | consent:no | consent:review
 """
 
 from __future__ import annotations
 
+from handlers import crisis_lines, linking
+from handlers.linking import EMPLOYEE_NUMBER as EMPLOYEE_NUMBER
+from handlers.linking import FLOW, ORG_CODE
 from handlers.menu import main_choices
 from handlers.types import Choice, Reply, Turn
-from storage import members, orgs
-from storage.errors import DomainError, TooManyAttempts, UnknownOrganisation
+from storage import members
 
-FLOW = "link"
-ORG_CODE = "org_code"
-EMPLOYEE_NUMBER = "employee_number"
-MAX_INPUT = 40
 SUPPORTED_LOCALES = ("zh-TW", "en")
 
 
@@ -39,13 +38,22 @@ async def greet(turn: Turn) -> list[Reply]:
     return [privacy_notice(turn.locale, code[:20] if code else None)]
 
 
+def _lines_for_everyone(turn: Turn) -> Reply:
+    """The crisis lines, which need no consent and no account."""
+    shown = crisis_lines.lines_for("self", on=crisis_lines.taiwan_date(turn.now))
+    return crisis_lines.lines_reply("crisis-lines-declined", shown, turn.locale)
+
+
 async def answer_consent(turn: Turn) -> list[Reply]:
     """Store consent and ask for the organisation code (or use the deep-link code)."""
     if turn.args[:1] == ["review"]:
         return [privacy_notice(turn.locale)]
     if not turn.args or turn.args[0] != "yes":
         turn.state.clear()
-        return [Reply("consent-declined", choices=[Choice("consent-review", "consent:review")])]
+        return [
+            Reply("consent-declined", choices=[Choice("consent-review", "consent:review")]),
+            _lines_for_everyone(turn),
+        ]
     if len(turn.args) > 1 and turn.args[1] in SUPPORTED_LOCALES:
         turn.locale = turn.args[1]
     turn.member = await members.consent(
@@ -70,40 +78,12 @@ async def ask_to_link(turn: Turn) -> list[Reply]:
 
 
 async def _accept_org_code(turn: Turn, code: str) -> list[Reply]:
-    assert turn.member is not None
-    try:
-        await members.check_link_allowed(turn.session, turn.member, turn.now)
-        org = await orgs.by_code(turn.session, code[:MAX_INPUT])
-    except UnknownOrganisation:
-        await members.record_failure(turn.session, turn.member, turn.now)
-        turn.state.go(FLOW, ORG_CODE)
-        return [Reply("link-unknown-org")]
-    except TooManyAttempts as err:
-        turn.state.clear()
-        return [Reply(err.message_key, **err.params)]
-    turn.state.go(FLOW, EMPLOYEE_NUMBER, org=org.code)
-    return [Reply("link-ask-employee-number", organisation=org.name)]
+    """Take the organisation code (typed, or from the deep link) without checking it yet."""
+    return await linking.take_org_code(turn, code)
 
 
 async def on_text(turn: Turn) -> list[Reply]:
-    """Take the organisation code or employee number the member typed."""
+    """Take the organisation code, employee number or enrolment code the member typed."""
     if turn.member is None:
         return [privacy_notice(turn.locale)]
-    if turn.state.step == ORG_CODE:
-        return await _accept_org_code(turn, turn.text)
-    try:
-        await members.link(
-            turn.session,
-            member=turn.member,
-            organisation_code=str(turn.state.data.get("org", "")),
-            employee_number=turn.text[:MAX_INPUT],
-            key=turn.pseudonym_key,
-            now=turn.now,
-        )
-    except TooManyAttempts as err:
-        turn.state.clear()
-        return [Reply(err.message_key, **err.params)]
-    except DomainError as err:
-        return [Reply(err.message_key, **err.params), Reply("link-ask-employee-number-again")]
-    turn.state.clear()
-    return [Reply("link-done"), Reply("menu-main", choices=main_choices())]
+    return await linking.on_text(turn)

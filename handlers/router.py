@@ -37,6 +37,7 @@ ROUTES: dict[str, Handler] = {
     "my": mybookings.route,
     "fb": feedback.route,
     "call": crisis.show_number,
+    "cr": crisis.route,
     "wl": waitlist.route,
     "co": counselor.route,
     "ser": series.route,
@@ -71,11 +72,12 @@ TEXT_STEPS: dict[tuple[str, str], Handler] = {
     (booking.FLOW, booking.NOTE): booking.on_text,
     (feedback.FLOW, feedback.COMMENT): feedback.on_text,
 }
-# What someone may do before consenting, and after consenting but before linking.
-BEFORE_CONSENT = {"help", "lang", "consent", "call"}
+# What someone may do before consenting, and after consenting but before linking (crisis help
+# is everyone's).
+BEFORE_CONSENT = {"help", "lang", "consent", "call", "cr"}
 BEFORE_LINK = BEFORE_CONSENT | {"priv"}
 # Routes of staff (counselor, HR) chats that are not employees.
-STAFF_ROUTES = {"help", "lang", "call", "co", "m", "start", "hr", "hrx"}
+STAFF_ROUTES = {"help", "lang", "call", "cr", "co", "m", "start", "hr", "hrx"}
 
 
 def _parse(turn: Turn) -> str | None:
@@ -144,6 +146,9 @@ async def route(turn: Turn) -> list[Reply]:
 async def _route(turn: Turn) -> list[Reply]:
     """Pick the handler for this turn, enforcing consent and linking first."""
     name = _parse(turn)
+    crisis_replies = await crisis.intercept(turn, name)  # the crisis conversation comes first
+    if crisis_replies is not None:
+        return crisis_replies
     if name == "start":
         return await _start(turn)
     if name is None:

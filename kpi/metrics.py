@@ -19,7 +19,8 @@ history, so the daily snapshot is what freezes N per day):
 - feedback rate = prompts answered / prompts sent in the period (answered_at set); the shares
   count only prompts with that answer: satisfied = satisfaction 4-5 / satisfaction answers, the
   mean satisfaction over the same; resolved = "yes" / resolved answers; again = yes / answers.
-- crisis referrals = crisis events of the organisation in the period, a count only.
+- crisis referrals = crisis episodes of the organisation that began in the period, a count
+  only: an episode is one person's hits on one local day (39 messages in a day count once).
 
 Forgotten members ("forget me": member_id NULL, member row deleted): their bookings, ledger
 minutes, feedback answers and crisis events still count in every session, minute, rate-of-event
@@ -40,12 +41,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from storage import orgs
+from storage import crisis, orgs
 from storage.models import (
     Booking,
     BookingStatus,
     Bucket,
-    CrisisEvent,
     Feedback,
     HoursEntry,
     Member,
@@ -375,15 +375,6 @@ def _feedback_query(org: Organisation, period: Period) -> Select[tuple[int, ...]
     )
 
 
-def _crisis_query(org: Organisation, period: Period) -> Select[tuple[int]]:
-    start, end = period.utc_bounds(org)
-    return select(func.count()).where(
-        CrisisEvent.organisation_id == org.id,
-        CrisisEvent.occurred_at >= start,
-        CrisisEvent.occurred_at < end,
-    )
-
-
 def _key(value: object) -> str:
     return str(getattr(value, "value", value))
 
@@ -463,5 +454,5 @@ async def period_counts(session: AsyncSession, org: Organisation, period: Period
         used_minutes=minutes,
         used_entries=entries,
         feedback=feedback,
-        crisis_events=int(await session.scalar(_crisis_query(org, period)) or 0),
+        crisis_events=await crisis.episodes(session, org.id, *period.utc_bounds(org)),
     )

@@ -1,4 +1,5 @@
-"""Demo data: organisation DEMO, a roster, counselors with slots, invite codes (idempotent)."""
+"""Demo data: organisation DEMO, a roster with enrolment codes derived from the key, counselors
+with slots, invite codes (idempotent)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ from storage.models import (
     RosterEntry,
     Slot,
 )
-from storage.pseudonyms import code_hash, employee_hash, new_invite_code, new_pseudonym
+from storage.pseudonyms import (
+    ENROLMENT_LENGTH,
+    code_hash,
+    crockford,
+    employee_hash,
+    enrolment_hash,
+    keyed_hash,
+    new_invite_code,
+    new_pseudonym,
+)
 
 DEPARTMENTS = ("Engineering", "Sales", "Operations", "Finance", "People")
 COUNSELORS = (
@@ -37,6 +47,13 @@ COUNSELORS = (
 SLOT_HOURS = (9, 10, 11, 14, 15, 16)
 DEMO_CONSOLE_USER = "demo"
 MARKER = {"job": "seed-demo", "run_key": "DEMO"}  # a JobRun row: this database holds demo data
+SHOWN_CODES = ("E0002", "E0003", "E0004")  # enrolment codes seed-demo prints for trying
+
+
+def demo_enrolment_code(key: bytes, employee_number: str) -> str:
+    """The demo roster's enrolment code for an employee: derived from the key, so repeatable."""
+    digest = keyed_hash(key, "demo-enrolment", employee_number.upper())
+    return crockford(bytes.fromhex(digest), ENROLMENT_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,7 @@ class DemoResult:
     slots_added: int
     counselor_invite: str
     hr_invite: str
+    enrolment_codes: dict[str, str]  # employee number -> enrolment code, to try linking
 
 
 async def _organisation(session: AsyncSession, now: datetime) -> Organisation:
@@ -68,15 +86,26 @@ async def _organisation(session: AsyncSession, now: datetime) -> Organisation:
 
 
 async def _roster(session: AsyncSession, org: Organisation, key: bytes, now: datetime) -> None:
+    codes = {}
     for number in range(1, 201):
+        digest = employee_hash(key, org.code, f"E{number:04d}")
+        codes[digest] = enrolment_hash(key, demo_enrolment_code(key, f"E{number:04d}"))
         values = {
             "organisation_id": org.id,
-            "employee_hash": employee_hash(key, org.code, f"E{number:04d}"),
+            "employee_hash": digest,
             "department": DEPARTMENTS[number % len(DEPARTMENTS)],
             "status": "active",
             "updated_at": now,
+            "enrolment_hash": codes[digest],
         }
         await session.execute(insert_ignore(session, RosterEntry, values))
+    uncoded = await session.scalars(
+        select(RosterEntry).where(
+            RosterEntry.organisation_id == org.id, RosterEntry.enrolment_hash.is_(None)
+        )
+    )
+    for entry in uncoded:  # seeded before enrolment codes existed
+        entry.enrolment_hash = codes.get(entry.employee_hash)
 
 
 async def _counselors(session: AsyncSession, org: Organisation, today: date) -> list[Counselor]:
@@ -184,6 +213,7 @@ async def _demo_member(
                 linked_at=now,
             )
         )
+        entry.enrolment_used_at = now  # linked directly: E0001's code is spent
 
 
 async def seed(session: AsyncSession, *, key: bytes, now: datetime) -> DemoResult:
@@ -203,6 +233,7 @@ async def seed(session: AsyncSession, *, key: bytes, now: datetime) -> DemoResul
         slots_added=added,
         counselor_invite=counselor_code,
         hr_invite=hr_code,
+        enrolment_codes={n: demo_enrolment_code(key, n) for n in SHOWN_CODES},
     )
 
 

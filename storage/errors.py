@@ -23,27 +23,15 @@ class NotFound(DomainError):
 
 
 class UnknownOrganisation(DomainError):
-    """No organisation has that code."""
+    """No organisation has that code (operator commands; linking never says so)."""
 
-    message_key = "link-unknown-org"
-
-
-class NotOnRoster(DomainError):
-    """The employee number is not on the organisation's roster."""
-
-    message_key = "link-not-on-roster"
+    message_key = "error-not-found"
 
 
 class EmployeeLeft(DomainError):
     """The roster entry is marked as left."""
 
     message_key = "link-employee-left"
-
-
-class AlreadyLinked(DomainError):
-    """The roster entry is linked to another chat."""
-
-    message_key = "link-already-linked"
 
 
 class TooManyAttempts(DomainError):

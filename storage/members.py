@@ -1,23 +1,17 @@
-"""Employees' chat accounts: consent, linking to the roster, language, activity, forget me."""
+"""Employees' chat accounts: consent, roster rights, language, activity, forget me (linking
+is storage/linking.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
-from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
+from sqlalchemy import bindparam, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import orgs
 from storage.db import insert_ignore
-from storage.errors import (
-    AlreadyLinked,
-    EmployeeLeft,
-    NotAllowed,
-    NotOnRoster,
-    TooManyAttempts,
-    UnknownOrganisation,
-)
+from storage.errors import EmployeeLeft, NotAllowed
 from storage.models import (
     Booking,
     ConversationState,
@@ -25,17 +19,13 @@ from storage.models import (
     CrisisEvent,
     Feedback,
     HrUser,
-    LinkAttempt,
     Member,
     MemberActivity,
     RosterEntry,
     RosterStatus,
     WaitlistEntry,
 )
-from storage.pseudonyms import employee_hash, new_pseudonym
-
-MAX_FAILED_LINKS = 5
-LINK_WINDOW = timedelta(hours=1)
+from storage.pseudonyms import new_pseudonym
 
 
 @dataclass(frozen=True)
@@ -94,78 +84,6 @@ async def consent(
         pseudonym=new_pseudonym(),
     )
     session.add(member)
-    await session.flush()
-    return member
-
-
-async def failed_attempts(session: AsyncSession, member: Member, now: datetime) -> int:
-    """Failed link attempts of this chat in the last hour."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(LinkAttempt)
-        .where(LinkAttempt.member_id == member.id, LinkAttempt.attempted_at > now - LINK_WINDOW)
-    )
-    return int(count or 0)
-
-
-async def _wait_minutes(session: AsyncSession, member: Member, now: datetime) -> int:
-    oldest = await session.scalar(
-        select(func.min(LinkAttempt.attempted_at)).where(
-            LinkAttempt.member_id == member.id, LinkAttempt.attempted_at > now - LINK_WINDOW
-        )
-    )
-    if oldest is None:
-        return 0
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return max(1, int(((oldest + LINK_WINDOW) - now).total_seconds() // 60) + 1)
-
-
-async def check_link_allowed(session: AsyncSession, member: Member, now: datetime) -> None:
-    """Raise TooManyAttempts when this chat failed too often in the last hour."""
-    if await failed_attempts(session, member, now) >= MAX_FAILED_LINKS:
-        raise TooManyAttempts(minutes=await _wait_minutes(session, member, now))
-
-
-async def record_failure(session: AsyncSession, member: Member, now: datetime) -> None:
-    """Count a failed link attempt toward the hourly limit."""
-    session.add(LinkAttempt(member_id=member.id, attempted_at=now))
-    await session.flush()
-
-
-async def link(
-    session: AsyncSession,
-    *,
-    member: Member,
-    organisation_code: str,
-    employee_number: str,
-    key: bytes,
-    now: datetime,
-) -> Member:
-    """Link a chat to a roster entry by keyed hash; failures count toward the hourly limit."""
-    await check_link_allowed(session, member, now)
-    try:
-        org = await orgs.by_code(session, organisation_code)
-    except UnknownOrganisation:
-        await record_failure(session, member, now)
-        raise
-    digest = employee_hash(key, org.code, employee_number)
-    entry = await session.scalar(
-        select(RosterEntry)
-        .where(RosterEntry.organisation_id == org.id, RosterEntry.employee_hash == digest)
-        .with_for_update()
-    )
-    if entry is None:
-        await record_failure(session, member, now)
-        raise NotOnRoster()
-    if entry.status == RosterStatus.LEFT:
-        raise EmployeeLeft()
-    holder = await session.scalar(select(Member).where(Member.roster_entry_id == entry.id))
-    if holder is not None and holder.id != member.id:
-        raise AlreadyLinked()
-    member.organisation_id = org.id
-    member.roster_entry_id = entry.id
-    member.linked_at = now
     await session.flush()
     return member
 

@@ -161,6 +161,9 @@ class Organisation(Base):
     min_group_size: Mapped[int] = mapped_column(SmallInteger, default=5)
     min_group_size_usage: Mapped[int] = mapped_column(SmallInteger, default=10)
     crisis_line: Mapped[str | None] = mapped_column(String(40))
+    on_call_counselor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counselor.id", use_alter=True)
+    )
     digest_weekday: Mapped[int] = mapped_column(SmallInteger, default=0)
     digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9)
     created_at: Mapped[datetime] = mapped_column()
@@ -189,6 +192,11 @@ class RosterEntry(Base):
     department: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[RosterStatus] = mapped_column(_enum(RosterStatus), default=RosterStatus.ACTIVE)
     updated_at: Mapped[datetime] = mapped_column()
+    # Keyed hashes of the single-use enrolment code HR hands out and of the recovery code the
+    # employee was shown at linking (moves the link to a new chat); the codes are never stored.
+    enrolment_hash: Mapped[str | None] = mapped_column(String(64))
+    enrolment_used_at: Mapped[datetime | None]
+    recovery_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("organisation_id", "employee_hash"),)
 
@@ -216,15 +224,22 @@ class Member(Base):
 
 
 class LinkAttempt(Base):
-    """A failed attempt to link a chat to the roster (rate limit: 5 per hour)."""
+    """A failed attempt to link a chat to the roster, under keyed hashes of the chat account
+    and of the (organisation, employee number) tried, so "forget me" does not reset the limit."""
 
     __tablename__ = "link_attempt"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    account_hash: Mapped[str] = mapped_column(String(64))
+    employee_key: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     attempted_at: Mapped[datetime] = mapped_column()
 
-    __table_args__ = (Index("ix_link_attempt_member_time", "member_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_link_attempt_account_time", "account_hash", "attempted_at"),
+        Index("ix_link_attempt_employee_time", "employee_key", "attempted_at"),
+        Index("ix_link_attempt_org_time", "organisation_id", "attempted_at"),
+    )
 
 
 class MemberActivity(Base):
@@ -452,6 +467,35 @@ class CrisisEvent(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     locale: Mapped[str] = mapped_column(String(10))
     occurred_at: Mapped[datetime] = mapped_column()
+    episode_start: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (Index("ix_crisis_event_org_time", "organisation_id", "occurred_at"),)
+
+
+class CrisisAlert(Base):
+    """An employee in danger asked that the organisation's on-call counselor be told."""
+
+    __tablename__ = "crisis_alert"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("counselor.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    raised_at: Mapped[datetime] = mapped_column()
+    acknowledged_at: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_crisis_alert_open", "acknowledged_at", "followed_up_at"),)
+
+
+class CrisisCheckIn(Base):
+    """When a chat was last gently checked on (a keyed hash of the chat, never its id)."""
+
+    __tablename__ = "crisis_check_in"
+
+    chat_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class WaitlistEntry(Base):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversation, media
+from storage import conversation, crisis, linking, media
 from storage.models import OutboxMessage, OutboxStatus, ProcessedEvent
 
 
@@ -25,8 +25,10 @@ DEFAULT = Retention()
 
 
 async def purge(session: AsyncSession, *, now: datetime, keep: Retention = Retention()) -> int:
-    """Delete processed events, sent or dead messages, idle states and expired media."""
-    removed = await media.purge(session, now)
+    """Delete processed events, sent messages, idle states, media, stale link attempts and
+    check-in times."""
+    removed = await media.purge(session, now) + await linking.purge(session, now)
+    removed += await crisis.purge_check_ins(session, now)
     events = await session.execute(
         delete(ProcessedEvent).where(
             ProcessedEvent.processed_at < now - timedelta(days=keep.processed_events)

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storage.db import create_engine
+from storage.demo import demo_enrolment_code
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -343,13 +344,15 @@ async def drop_database(base_url: str, url: str) -> None:
 Step = tuple[str, str]  # ("text", what is typed) or ("press", the button's callback data)
 
 
-def journey(number: int) -> list[Step]:
-    """One employee: /start, consent, link (org code, employee number), menu, hours, booking."""
+def journey(number: int, key: str) -> list[Step]:
+    """One employee: /start, consent, link (org code, employee number, the demo enrolment code
+    under `key`), menu, hours, booking."""
     return [
         ("text", "/start"),
         ("press", "consent:yes:zh-TW"),
         ("text", "DEMO"),
         ("text", f"E{number:04d}"),
+        ("text", demo_enrolment_code(key.encode(), f"E{number:04d}")),
         ("text", "/menu"),
         ("press", "hrs"),
         ("press", "bk"),

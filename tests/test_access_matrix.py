@@ -50,7 +50,7 @@ from storage.models import (
     WaitlistEntry,
     WeeklyHours,
 )
-from storage.pseudonyms import employee_hash
+from storage.pseudonyms import employee_hash, enrolment_hash
 from tests.conftest import TEST_KEY
 from tests.helpers import Chat
 from tests.test_counselors import linked_counselor
@@ -127,7 +127,7 @@ def route_of(attempt: str, is_payload: bool) -> str | None:
 
 def may_use(role: str, route: str | None) -> bool:
     """Whether a role may use a route at all (staff have their own menus only)."""
-    if route is None or route in ("start", "help", "lang", "call", "m"):
+    if route is None or route in ("start", "help", "lang", "call", "cr", "m"):
         return True
     if route in ROLE_ROUTES:
         return ROLE_ROUTES[route] == STAFF[role]
@@ -166,6 +166,7 @@ async def other_org_employee(dispatcher, sessions, clock) -> Chat:
                 organisation_id=org.id,
                 department="X",
                 employee_hash=employee_hash(TEST_KEY.encode(), "OTHER", "X1"),
+                enrolment_hash=enrolment_hash(TEST_KEY.encode(), "OTHERCODE1"),
                 updated_at=clock(),
             )
         )
@@ -174,6 +175,7 @@ async def other_org_employee(dispatcher, sessions, clock) -> Chat:
     await chat.choose("consent-yes")
     await chat.say("OTHER")
     await chat.say("X1")
+    await chat.say("OTHERCODE1")
     assert chat.keys == ["link-done", "menu-main"]
     return chat
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import bookings, hours, members, orgs
+from storage import bookings, hours, linking, members, orgs
 from storage.db import create_engine, session_factory, unit_of_work
 from storage.errors import (
     BookingNotActive,
@@ -121,7 +121,7 @@ async def build_world(
             for i, (ahead, length) in enumerate(slot_specs)
         ]
         session.add_all(slots)
-        session.add_all(
+        entries = [
             RosterEntry(
                 organisation_id=org.id,
                 employee_hash=employee_hash(KEY, code, f"E{i:04d}"),
@@ -129,21 +129,15 @@ async def build_world(
                 updated_at=START,
             )
             for i in range(1, people + 1)
-        )
+        ]
+        session.add_all(entries)
         await session.flush()
         people_rows = []
-        for i in range(1, people + 1):
+        for i, entry in enumerate(entries, start=1):
             member = await members.consent(
                 session, channel="test", external_id=f"{code}-{i}", locale="en", now=now
             )
-            await members.link(
-                session,
-                member=member,
-                organisation_code=code,
-                employee_number=f"E{i:04d}",
-                key=KEY,
-                now=now,
-            )
+            await linking.attach(session, member, entry, now)
             people_rows.append(member)
     world = World(org=org, members=people_rows, slots=slots)
     for slot in slots:

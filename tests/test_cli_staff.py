@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
+from storage.demo import demo_enrolment_code
+from tests.conftest import TEST_KEY
 from tests.test_console import run_cli
 
 
@@ -125,7 +128,45 @@ def test_roster_import_is_idempotent_and_reports(tmp_path: Path) -> None:
     with sqlite3.connect(db) as connection:
         dump = "\n".join(connection.iterdump())
     assert "N0001" not in dump and "N0002" not in dump
-    chat = run_cli(["chat", "--user", "n1"], db, stdin="1\nDEMO\nN0002\n")
-    assert "綁定完成" in chat.stdout
-    left = run_cli(["chat", "--user", "n3"], db, stdin="1\nDEMO\nE0003\n")
-    assert "已標示為離職" in left.stdout
+    uncoded = run_cli(["chat", "--user", "n1"], db, stdin="1\nDEMO\nN0002\nANYCODE123\n")
+    code = demo_enrolment_code(TEST_KEY.encode(), "E0003")
+    left = run_cli(["chat", "--user", "n3"], db, stdin=f"1\nDEMO\nE0003\n{code}\n")
+    for refused in (uncoded, left):
+        assert "無法用這些資料完成綁定" in refused.stdout and "綁定完成" not in refused.stdout
+
+
+def test_roster_import_generates_single_use_codes_for_hr(tmp_path: Path) -> None:
+    db = prepared(tmp_path)
+    roster, codes = tmp_path / "roster.csv", tmp_path / "codes.csv"
+    roster.write_text(
+        "employee_number,department,status,enrolment_code\n"
+        "N0001,Sales,active,\nN0002,Sales,active,hrcode-2345\nN0003,Sales,left,\n"
+    )
+    first = run_cli(
+        ["roster", "import", str(roster), "--org", "DEMO", "--generate-codes", str(codes)], db
+    )
+    assert (
+        "3 added" in first.stdout and f"1 new enrolment codes written to {codes}" in first.stdout
+    )
+    assert stat.S_IMODE(codes.stat().st_mode) == 0o600
+    [header, row] = codes.read_text().splitlines()
+    number, code = row.split(",")
+    assert (header, number, len(code)) == ("employee_number,enrolment_code", "N0001", 11)
+    again = run_cli(
+        ["roster", "import", str(roster), "--org", "DEMO", "--generate-codes", str(codes)], db
+    )
+    assert again.returncode == 2 and "refusing to overwrite" in again.stdout
+    assert codes.read_text().splitlines() == [header, row]
+    other = tmp_path / "more.csv"
+    rerun = run_cli(
+        ["roster", "import", str(roster), "--org", "DEMO", "--generate-codes", str(other)], db
+    )
+    assert "3 unchanged" in rerun.stdout and other.read_text().splitlines() == [header]
+    with sqlite3.connect(db) as connection:
+        dump = "\n".join(connection.iterdump())
+    assert code not in dump and code.replace("-", "") not in dump and "HRCODE" not in dump
+    linked = run_cli(["chat", "--user", "n1"], db, stdin=f"1\nDEMO\nN0001\n{code}\n")
+    own = run_cli(["chat", "--user", "n2"], db, stdin="1\nDEMO\nn0002\nHRC0DE2345\n")
+    reused = run_cli(["chat", "--user", "n9"], db, stdin=f"1\nDEMO\nN0001\n{code}\n")
+    assert "綁定完成" in linked.stdout and "綁定完成" in own.stdout
+    assert "無法用這些資料完成綁定" in reused.stdout and "綁定完成" not in reused.stdout

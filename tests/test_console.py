@@ -12,7 +12,7 @@ import pytest
 
 from bot.channels.console import ConsoleChat
 from storage.db import unit_of_work
-from storage.demo import seed
+from storage.demo import demo_enrolment_code, seed
 from tests.conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,14 +25,17 @@ async def test_console_numbers_pick_choices_and_print_only_the_chat(
         await seed(session, key=TEST_KEY.encode(), now=clock())
     out = io.StringIO()
     console = ConsoleChat(dispatcher, user="newcomer", out=out)
-    await console.run(io.StringIO("1\nDEMO\nE0042\n2\n"))
+    code = demo_enrolment_code(TEST_KEY.encode(), "E0042")
+    await console.run(io.StringIO(f"1\nDEMO\nE0042\n{code}\n2\n"))
     transcript = out.getvalue()
     lines = transcript.splitlines()
     assert lines[0].startswith("bot> 歡迎使用員工協助方案")
     assert "  1) 我同意，繼續" in lines
     assert "you> 1" in lines
-    assert "bot> 請輸入貴公司的組織代碼（可向人資索取）：" in lines
-    assert "bot> 綁定完成！您的身分資料只以加密形式保存。" in lines
+    assert "bot> 請輸入貴公司的組織代碼（印在 EAP 海報或通知信上）：" in lines
+    assert "bot> 請輸入您的員工編號：" in lines
+    assert "人資" not in transcript.split("you> 1")[1].split("you> 2")[0]  # linking: never HR
+    assert any(line.startswith("bot> 綁定完成！") for line in lines)
     assert "  2) 我的諮詢時數" in lines
     assert "尚可預約 8 小時" in transcript
     assert all(line.startswith(("bot> ", "you> ", "  ")) for line in lines)
@@ -66,6 +69,8 @@ def test_migrate_seed_and_piped_chat_reach_the_main_menu(tmp_path: Path) -> None
     first = run_cli(["seed-demo"], db)
     assert first.returncode == 0, first.stderr
     assert "one-time counselor invite code" in first.stdout
+    code = demo_enrolment_code(TEST_KEY.encode(), "E0002")
+    assert f"E0002 {code}" in first.stdout and "E0001" not in first.stdout
     again = run_cli(["seed-demo"], db)
     assert again.returncode == 0 and "0 new slots" in again.stdout
     chat = run_cli(["chat"], db, stdin="1\n")

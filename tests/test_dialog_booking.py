@@ -244,19 +244,21 @@ async def test_feedback_expires_after_14_days(chat, sessions, clock) -> None:
 async def test_crisis_comes_first_keeps_the_flow_and_stores_no_text(chat, sessions, clock) -> None:
     await seed_demo(sessions, clock)
     await chat.say("我想死")
-    assert chat.keys == ["crisis-help", "crisis-lines"]
-    calls = [c.payload for c in chat.replies[1].choices]
-    assert calls == ["call:1925", "call:1995", "call:1980", "call:110", "call:119"]
+    assert chat.keys == ["crisis-lines-self", "crisis-ask"]
+    calls = [c.payload for c in chat.replies[0].choices]
+    assert calls == ["call:1925", "call:1995", "call:1980"]
     await chat.tap("call:1925")
     assert chat.keys == ["crisis-call"] and chat.replies[0].params == {"number": "1925"}
+    await chat.choose("crisis-answer-safe")
+    await chat.choose("menu-back")
+    assert chat.keys == ["privacy-notice"]
     await link(chat)
     await chat.tap("bk")
     await chat.choose("domain-legal")
     phone = chat.payload_of("mode-phone")
     await chat.say("I want to kill myself")
-    assert chat.keys == ["crisis-help", "crisis-lines"]
-    offer = chat.replies[1].choices[-1]
-    assert offer.label == "crisis-earliest-slot" and offer.payload.startswith("bk:s:")
+    assert chat.keys == ["crisis-lines-self", "crisis-ask"]
+    assert chat.payload_of("crisis-back") == "cr:back"
     await chat.tap(phone)
     assert chat.keys == ["book-choose-day"]
     async with sessions() as session:

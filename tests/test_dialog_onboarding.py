@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.types import Key
+from handlers.types import Key, Reply, from_payload
 from storage.db import unit_of_work
-from storage.demo import seed
-from storage.models import Member, RosterEntry
+from storage.demo import demo_enrolment_code, seed
+from storage.models import Member, OutboxMessage, RosterEntry
+from storage.pseudonyms import employee_hash
 from tests.conftest import TEST_KEY
 from tests.helpers import Chat, Clock, local_date
 
@@ -21,13 +23,27 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], clock: Clock) ->
         await seed(session, key=TEST_KEY.encode(), now=clock())
 
 
-async def link(chat: Chat, number: str = "E0002", language_code: str | None = None) -> None:
-    """Consent and link as an employee of DEMO."""
+def code_of(number: str) -> str:
+    """The demo enrolment code of an employee number, under the test key."""
+    return demo_enrolment_code(TEST_KEY.encode(), number)
+
+
+async def type_details(chat: Chat, org: str, number: str, code: str) -> None:
+    """Type the organisation code, employee number and enrolment (or recovery) code."""
+    await chat.say(org)
+    assert chat.keys == ["link-ask-employee-number"]
+    await chat.say(number)
+    assert chat.keys == ["link-ask-enrolment-code"]
+    await chat.say(code)
+
+
+async def link(chat: Chat, number: str = "E0002", language_code: str | None = None) -> str:
+    """Consent and link as an employee of DEMO; return the recovery code shown."""
     await chat.say("hi", language_code=language_code)
     await chat.choose("consent-yes")
-    await chat.say("DEMO")
-    await chat.say(number)
+    await type_details(chat, "DEMO", number, code_of(number))
     assert chat.keys == ["link-done", "menu-main"]
+    return str(chat.replies[0].params["recovery"])
 
 
 async def count_members(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -46,7 +62,7 @@ async def test_first_contact_shows_privacy_notice_and_stores_nothing(chat, sessi
 async def test_declining_consent_stores_nothing(chat, sessions) -> None:
     await chat.say("hello")
     await chat.choose("consent-no")
-    assert chat.keys == ["consent-declined"]
+    assert chat.keys == ["consent-declined", "crisis-lines-declined"]  # the lines need no consent
     assert await count_members(sessions) == 0
 
 
@@ -56,77 +72,151 @@ async def test_language_code_picks_english_at_first_contact(chat) -> None:
     assert chat.payload_of("consent-yes") == "consent:yes:en"
 
 
-async def test_link_with_org_code_and_employee_number(chat, sessions, clock) -> None:
+async def test_link_with_org_code_employee_number_and_enrolment_code(
+    chat, sessions, clock
+) -> None:
     await seed_demo(sessions, clock)
     await chat.say("hello")
     await chat.choose("consent-yes")
     assert chat.keys == ["link-ask-org"]
     await chat.say("demo")
-    assert chat.replies[0].key == "link-ask-employee-number"
-    assert chat.replies[0].params == {"organisation": "示範科技股份有限公司"}
+    assert chat.replies == [Reply("link-ask-employee-number")]  # no organisation name
     await chat.say(" e0002 ")
+    assert chat.replies == [Reply("link-ask-enrolment-code")]
+    await chat.say(code_of("E0002").replace("-", " ").lower())
     assert chat.keys == ["link-done", "menu-main"]
+    recovery = chat.replies[0].params["recovery"]
+    assert re.fullmatch(
+        r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", recovery
+    )
     async with sessions() as session:
         member = await session.scalar(select(Member).where(Member.external_id == "alice"))
         entry = await session.get(RosterEntry, member.roster_entry_id)
-    assert member.consent_at == clock()
+    assert member.consent_at == clock() and entry.enrolment_used_at == clock()
     assert "E0002" not in entry.employee_hash and len(entry.employee_hash) == 64
+    assert recovery not in str(entry.recovery_hash) and len(entry.recovery_hash) == 64
 
 
-async def test_deep_link_carries_the_org_code(chat, sessions, clock) -> None:
+async def test_deep_link_carries_the_org_code_but_never_names_it(chat, sessions, clock) -> None:
     await seed_demo(sessions, clock)
     await chat.say("/start DEMO")
     assert chat.payload_of("consent-yes") == "consent:yes:zh-TW:DEMO"
     await chat.choose("consent-yes")
-    assert chat.keys == ["link-ask-employee-number"]
+    assert chat.replies == [Reply("link-ask-employee-number")]
+    stranger = Chat(chat.dispatcher, "stranger")
+    await stranger.say("/start NOSUCHORG")
+    await stranger.choose("consent-yes")
+    assert stranger.replies == chat.replies  # a valid code and an invalid one look alike
 
 
-async def test_wrong_number_then_rate_limit_with_wait_time(chat, sessions, clock) -> None:
+async def refuses(chat: Chat, org: str, number: str, code: str) -> None:
+    """Type the three details and get the one answer every failure gets."""
+    await type_details(chat, org, number, code)
+    assert chat.replies == [Reply("link-refused"), Reply("link-ask-org")]
+
+
+async def test_every_failure_gets_the_same_answer(dispatcher, sessions, clock) -> None:
     await seed_demo(sessions, clock)
+    await link(Chat(dispatcher, "holder"), "E0010")
+    async with unit_of_work(sessions) as session:
+        target = employee_hash(TEST_KEY.encode(), "DEMO", "E0020")
+        entry = await session.scalar(
+            select(RosterEntry).where(RosterEntry.employee_hash == target)
+        )
+        entry.status = "left"
+    attempts = [
+        ("DEMO", "E0010", code_of("E0010")),  # already linked (its code is spent)
+        ("DEMO", "E0020", code_of("E0020")),  # left
+        ("DEMO", "X9999", code_of("E0011")),  # not on the roster
+        ("ACME", "E0011", code_of("E0011")),  # unknown organisation
+        ("DEMO", "E0011", code_of("E0012")),  # wrong enrolment code
+    ]
+    for number, details in enumerate(attempts):
+        chat = Chat(dispatcher, f"prober-{number}")
+        await chat.say("hi")
+        await chat.choose("consent-yes")
+        await refuses(chat, *details)
+
+
+async def test_failures_then_rate_limit_with_wait_time(chat, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    chat.dispatcher.flood.limit = 1000  # faster than a person types; flood has its own tests
     await chat.say("hello")
     await chat.choose("consent-yes")
-    await chat.say("NOPE")
-    assert chat.keys == ["link-unknown-org"]
-    await chat.say("DEMO")
+    await refuses(chat, "ACME", "E0003", code_of("E0003"))
     for _ in range(4):
-        await chat.say("X9999")
-        assert chat.keys == ["link-not-on-roster", "link-ask-employee-number-again"]
+        await refuses(chat, "DEMO", "X9999", code_of("E0003"))
     clock.advance(minutes=10)
-    await chat.say("E0003")
+    await chat.say("DEMO")
     assert chat.keys == ["link-too-many-attempts"]
     assert chat.replies[0].params == {"minutes": 51}
     clock.advance(minutes=51)
     await chat.say("hi")
     assert chat.keys == ["link-required", "link-ask-org"]
-    await chat.say("DEMO")
-    await chat.say("E0003")
+    await type_details(chat, "DEMO", "E0003", code_of("E0003"))
     assert chat.keys == ["link-done", "menu-main"]
 
 
-async def test_a_roster_entry_linked_elsewhere_is_refused(dispatcher, sessions, clock) -> None:
+async def test_forget_me_does_not_reset_the_limit(chat, sessions, clock) -> None:
+    await seed_demo(sessions, clock)
+    chat.dispatcher.flood.limit = 1000  # faster than a person types; flood has its own tests
+    before = await count_members(sessions)
+    await chat.say("hello")
+    await chat.choose("consent-yes")
+    for _ in range(5):
+        await refuses(chat, "DEMO", "E0004", "WRONG-CODE1")
+    await chat.tap("priv:forget:yes")
+    assert chat.keys == ["forget-done"] and await count_members(sessions) == before
+    await chat.say("hi")
+    await chat.choose("consent-yes")
+    await chat.say("DEMO")
+    assert chat.keys == ["link-too-many-attempts"]
+
+
+async def outbox_keys(sessions: async_sessionmaker[AsyncSession], recipient: str) -> list[str]:
+    """The message keys queued for a chat."""
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+        )
+        return [reply.key for row in rows for reply in from_payload(row.payload)]
+
+
+async def test_a_spent_code_is_refused_and_the_linked_chat_is_told(
+    dispatcher, sessions, clock
+) -> None:
     await seed_demo(sessions, clock)
     await link(Chat(dispatcher, "first"), "E0010")
     second = Chat(dispatcher, "second")
     await second.say("hi")
     await second.choose("consent-yes")
-    await second.say("DEMO")
-    await second.say("E0010")
-    assert second.keys == ["link-already-linked", "link-ask-employee-number-again"]
+    await refuses(second, "DEMO", "E0010", code_of("E0010"))
+    assert await outbox_keys(sessions, "first") == ["link-someone-tried"]
+    assert await outbox_keys(sessions, "second") == []
 
 
-async def test_left_employee_cannot_link(chat, sessions, clock) -> None:
+async def test_a_recovery_code_moves_the_link_to_a_new_chat(dispatcher, sessions, clock) -> None:
     await seed_demo(sessions, clock)
-    async with unit_of_work(sessions) as session:
-        entries = (await session.scalars(select(RosterEntry))).all()
-        from storage.pseudonyms import employee_hash
-
-        target = employee_hash(TEST_KEY.encode(), "DEMO", "E0020")
-        next(e for e in entries if e.employee_hash == target).status = "left"
-    await chat.say("hi")
-    await chat.choose("consent-yes")
-    await chat.say("DEMO")
-    await chat.say("E0020")
-    assert chat.keys[0] == "link-employee-left"
+    old_phone = Chat(dispatcher, "old-phone")
+    recovery = await link(old_phone, "E0012")
+    async with sessions() as session:
+        before = await session.scalar(select(Member).where(Member.external_id == "old-phone"))
+    new_phone = Chat(dispatcher, "new-phone")
+    await new_phone.say("hi")
+    await new_phone.choose("consent-yes")
+    await type_details(new_phone, "DEMO", "E0012", recovery)
+    assert new_phone.keys == ["link-done", "menu-main"]
+    assert new_phone.replies[0].params["recovery"] != recovery
+    async with sessions() as session:
+        after = await session.get(Member, before.id)
+    assert (after.external_id, after.roster_entry_id) == ("new-phone", before.roster_entry_id)
+    assert await outbox_keys(sessions, "old-phone") == ["link-moved-away"]
+    await old_phone.say("hi")
+    assert old_phone.keys == ["privacy-notice"]
+    third = Chat(dispatcher, "third")
+    await third.say("hi")
+    await third.choose("consent-yes")
+    await refuses(third, "DEMO", "E0012", recovery)  # the old recovery code is spent too
 
 
 async def test_unlinked_member_is_asked_to_link_before_the_menu(chat, sessions, clock) -> None:

@@ -43,4 +43,4 @@ async def test_flooding_chat_gets_one_reply_and_others_are_served(dispatcher) ->
     await other.say("hello")
     assert other.keys == ["privacy-notice"]
     await flooder.say("I want to kill myself")
-    assert flooder.keys == ["crisis-help", "crisis-lines"]
+    assert flooder.keys == ["crisis-lines-self", "crisis-ask"]

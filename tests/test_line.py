@@ -23,9 +23,12 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     ProcessedEvent,
+    RosterEntry,
 )
+from storage.pseudonyms import employee_hash
+from tests.conftest import TEST_KEY
 from tests.fake_line import CHANNEL_SECRET, Call, LineBot, line_bot, sign, user_id
-from tests.test_dialog_onboarding import seed_demo
+from tests.test_dialog_onboarding import code_of, seed_demo
 from tests.test_locales import catalog
 
 
@@ -137,11 +140,12 @@ async def test_employee_journey_over_line(bot: LineBot, dispatcher, clock) -> No
     shown = await tap(bot, alice, shown, "consent-yes")
     assert texts(shown) == [render("zh-TW", "link-ask-org")]
     shown = await exchange(bot, alice, hooks.text(alice, "DEMO"))
-    assert texts(shown) == [
-        render("zh-TW", "link-ask-employee-number", {"organisation": "示範科技股份有限公司"})
-    ]
+    assert texts(shown) == [render("zh-TW", "link-ask-employee-number")]
     shown = await exchange(bot, alice, hooks.text(alice, "E0002"))
-    assert texts(shown) == [render("zh-TW", "link-done"), render("zh-TW", "menu-main")]
+    assert texts(shown) == [render("zh-TW", "link-ask-enrolment-code")]
+    shown = await exchange(bot, alice, hooks.text(alice, code_of("E0002")))
+    assert texts(shown)[0].startswith(opening("link-done"))
+    assert texts(shown)[1:] == [render("zh-TW", "menu-main")]
     menu = [item["action"]["displayText"] for item in shown[-1]["quickReply"]["items"]]
     assert menu[:3] == [render("zh-TW", k) for k in ("menu-about", "menu-hours", "menu-book")]
 
@@ -185,6 +189,64 @@ async def test_employee_journey_over_line(bot: LineBot, dispatcher, clock) -> No
     assert (row.satisfaction, row.resolved, row.would_use_again) == (5, "yes", True)
     assert {c.operation for c in bot.fake.accepted(to=alice)} == {"reply", "push"}
     assert [c.operation for c in bot.fake.accepted("push", to=alice)] == ["push"]
+
+
+async def refused(bot: LineBot, user: str, org: str, number: str, code: str) -> list[Any]:
+    """Type the three details and get refused; return the messages LINE delivered."""
+    for typed in (org, number):
+        await exchange(bot, user, bot.webhooks.text(user, typed))
+    shown = await exchange(bot, user, bot.webhooks.text(user, code))
+    assert texts(shown) == [render("zh-TW", "link-refused"), render("zh-TW", "link-ask-org")]
+    return shown
+
+
+async def consented(bot: LineBot, name: str) -> str:
+    """A LINE user (zh-TW) who followed the bot and consented."""
+    user = user_id(name)
+    bot.fake.profiles[user] = "zh-TW"
+    shown = await exchange(bot, user, bot.webhooks.follow(user))
+    await tap(bot, user, shown, "consent-yes")
+    return user
+
+
+async def test_every_failed_link_reads_the_same_and_forget_me_keeps_the_limit(
+    bot: LineBot, dispatcher, clock
+) -> None:
+    sessions = dispatcher.sessions
+    await seed_demo(sessions, clock)
+    holder = await consented(bot, "holder")
+    for typed in ("DEMO", "E0010", code_of("E0010")):
+        shown = await exchange(bot, holder, bot.webhooks.text(holder, typed))
+    assert texts(shown)[0].startswith(opening("link-done"))
+    async with unit_of_work(sessions) as session:
+        digest = employee_hash(TEST_KEY.encode(), "DEMO", "E0020")
+        entry = await session.scalar(
+            select(RosterEntry).where(RosterEntry.employee_hash == digest)
+        )
+        entry.status = "left"
+    prober = await consented(bot, "prober")
+    answers = [
+        await refused(bot, prober, "DEMO", "E0010", code_of("E0010")),  # already linked
+        await refused(bot, prober, "DEMO", "E0020", code_of("E0020")),  # left
+        await refused(bot, prober, "DEMO", "X9999", code_of("E0011")),  # not on the roster
+        await refused(bot, prober, "ACME", "E0011", code_of("E0011")),  # unknown organisation
+        await refused(bot, prober, "DEMO", "E0011", code_of("E0012")),  # wrong enrolment code
+    ]
+    assert answers == [answers[0]] * 5  # the same messages, byte for byte
+    assert "示範" not in str(answers[0])
+    bot.server.worker.wake()
+    await bot.fake.wait_for(lambda: bot.fake.accepted("push", to=holder))
+    [warning] = bot.fake.accepted("push", to=holder)
+    assert texts(warning.body["messages"]) == [render("zh-TW", "link-someone-tried")]
+
+    shown = await exchange(bot, prober, bot.webhooks.postback(prober, "priv"))
+    shown = await tap(bot, prober, shown, "privacy-forget")
+    shown = await tap(bot, prober, shown, "forget-yes")
+    assert texts(shown) == [render("zh-TW", "forget-done")]
+    shown = await exchange(bot, prober, bot.webhooks.text(prober, "hi"))
+    shown = await tap(bot, prober, shown, "consent-yes")
+    shown = await exchange(bot, prober, bot.webhooks.text(prober, "DEMO"))
+    assert texts(shown)[0].startswith(opening("link-too-many-attempts"))
 
 
 async def test_first_locale_follows_the_users_line_language(bot: LineBot, dispatcher) -> None:

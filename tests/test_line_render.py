@@ -88,9 +88,12 @@ def test_menu_choices_become_quick_replies_with_full_display_text() -> None:
 
 
 def test_crisis_lines_dial_from_a_card_not_quick_replies() -> None:
-    calls = [Choice(f"crisis-call-{n}", f"call:{n}") for n in ("1925", "1995", "110")]
+    calls = [
+        Choice("crisis-call-line", f"call:{n}", {"name": "x", "number": n})
+        for n in ("1925", "1995", "110")
+    ]
     messages = render_messages(
-        "zh-TW", [Reply("crisis-help"), Reply("crisis-lines", choices=calls)]
+        "zh-TW", [Reply("crisis-back-done"), Reply("crisis-ask", kind="self", choices=calls)]
     )
     assert [m["type"] for m in messages] == ["text", "flex"]
     boxes = messages[1]["contents"]["body"]["contents"][1:]

@@ -16,7 +16,7 @@ from storage.models import Base, Booking
 from tests.helpers import TAIPEI, Chat
 from tests.test_counselors import linked_counselor
 from tests.test_dialog_booking import book_first
-from tests.test_dialog_onboarding import seed_demo
+from tests.test_dialog_onboarding import code_of, seed_demo
 
 CHAT_ID = "chat-id-7731"
 NOTE = "private note about my divorce"
@@ -32,6 +32,8 @@ async def full_journey(dispatcher, sessions, clock) -> Chat:
     await chat.choose("consent-yes")
     await chat.say("DEMO")
     await chat.say("E0002")
+    await chat.say(code_of("E0002"))
+    assert chat.keys == ["link-done", "menu-main"]
     await chat.say(TYPED)
     params = await book_first(chat, note=NOTE)
     async with unit_of_work(sessions) as session:
@@ -55,7 +57,7 @@ async def test_debug_logs_hold_no_personal_data(dispatcher, sessions, clock, cap
     await full_journey(dispatcher, sessions, clock)
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records, "the journey logs its turns"
-    for secret in (CHAT_ID, "E0002", NOTE, COMMENT, TYPED):
+    for secret in (CHAT_ID, "E0002", code_of("E0002"), NOTE, COMMENT, TYPED):
         assert secret not in logged, secret
 
 
@@ -77,14 +79,14 @@ async def test_forget_me_leaves_no_trace_in_any_table(dispatcher, sessions, cloc
     await chat.tap("priv:forget:yes")
     assert chat.keys == ["forget-done"]
     after = await dump(sessions)
-    for secret in (CHAT_ID, NOTE, COMMENT, TYPED, "E0002"):
+    for secret in (CHAT_ID, NOTE, COMMENT, TYPED, "E0002", code_of("E0002")):
         assert secret not in after, secret
     async with sessions() as session:
         held = await session.scalar(select(Booking).where(Booking.status == "held"))
     assert held is not None and held.member_id is None
 
 
-@pytest.mark.parametrize("secret", [TYPED])
+@pytest.mark.parametrize("secret", [TYPED, code_of("E0002")])
 async def test_typed_text_is_never_stored(dispatcher, sessions, clock, secret) -> None:
     await seed_demo(sessions, clock)
     await full_journey(dispatcher, sessions, clock)
@@ -137,6 +139,7 @@ async def test_forget_me_on_the_webhook_path_leaves_no_chat_id_key_or_crisis_tim
         (None, "consent:yes"),
         ("DEMO", None),
         ("E0003", None),
+        (code_of("E0003"), None),
         ("我不想活了", None),
         (None, "priv:forget:yes"),
     ]
@@ -152,9 +155,9 @@ async def test_forget_me_on_the_webhook_path_leaves_no_chat_id_key_or_crisis_tim
         clock.advance(seconds=31)  # past the lease a direct answer holds
         while await deliver(sessions, {"telegram": sender}, now=clock()):
             pass
-    assert "crisis-help" in sender.sent and sender.sent[-1] == "forget-done"
+    assert "crisis-lines-self" in sender.sent and sender.sent[-1] == "forget-done"
     after = await dump(sessions)
-    for trace in (chat_id, "reply:telegram:", "crisis:", "E0003"):
+    for trace in (chat_id, "reply:telegram:", "crisis:", "E0003", code_of("E0003")):
         assert trace not in after, trace
     async with sessions() as session:
         [crisis] = list(await session.scalars(select(CrisisEvent)))

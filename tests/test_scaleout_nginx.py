@@ -261,7 +261,7 @@ async def test_crash_behind_nginx_loses_nothing_and_does_everything_once(
         [leader] = await cluster.leaders(bots)
         nginx = cluster.Nginx(tmp_path / "nginx", [web.port for web in webs])
         load = cluster.Load(fake, await nginx.start(), concurrency=len(EMPLOYEES))
-        chats = {CHAT + n: cluster.journey(n) for n in EMPLOYEES}
+        chats = {CHAT + n: cluster.journey(n, TEST_KEY) for n in EMPLOYEES}
         updates = sum(len(steps) for steps in chats.values())
         running = asyncio.ensure_future(load.run(chats))
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import bookings, hours, members, orgs, slots
+from storage import bookings, hours, linking, members, orgs, slots
 from storage.db import unit_of_work
-from storage.demo import seed
+from storage.demo import demo_enrolment_code, seed
 from storage.errors import DomainError, NoHoursLeft, SlotTaken, SlotUnavailable
 from storage.models import Booking, BookingStatus, Member, Organisation
 from tests.conftest import TEST_KEY
@@ -29,14 +29,9 @@ async def linked_member(
         member = await members.consent(
             session, channel="test", external_id=number, locale="en", now=clock()
         )
-        await members.link(
-            session,
-            member=member,
-            organisation_code="DEMO",
-            employee_number=number,
-            key=KEY,
-            now=clock(),
-        )
+        claim = linking.claim(KEY, "DEMO", number, demo_enrolment_code(KEY, number))
+        outcome = await linking.link(session, member=member, claim=claim, key=KEY, now=clock())
+        assert outcome.linked is member
     return member
 
 

@@ -45,10 +45,12 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     ProcessedEvent,
+    RosterEntry,
 )
+from storage.pseudonyms import employee_hash
 from tests.conftest import TEST_KEY
 from tests.fake_telegram import TOKEN, FakeTelegram, Shown
-from tests.test_dialog_onboarding import seed_demo
+from tests.test_dialog_onboarding import code_of, seed_demo
 from tests.test_serve import free_port
 
 SECRET = "test-webhook-secret_0123"
@@ -316,6 +318,8 @@ async def test_employee_journey(mode, start_product, sessions) -> None:
     await user.say("DEMO")
     assert user.keys == ["link-ask-employee-number"]
     await user.say("E0002")
+    assert user.keys == ["link-ask-enrolment-code"]
+    await user.say(code_of("E0002"))
     assert user.keys == ["link-done", "menu-main"] and len(user.seen) == 1
 
     await user.tap("menu-hours")
@@ -440,6 +444,64 @@ async def test_deep_link_starts_linking_with_the_org_code(start_product, session
     assert user.payload_of("consent-yes") == "consent:yes:zh-TW:DEMO"
     await user.tap("consent-yes")
     assert user.keys == ["link-ask-employee-number"]
+    assert "示範科技" not in user.seen[0].text  # the organisation is never named
+
+
+async def refused(user: TelegramUser, org: str, number: str, code: str) -> tuple[str, Any]:
+    """Type the three details and get refused; return the message as Telegram showed it."""
+    await user.say(org)
+    await user.say(number)
+    await user.say(code)
+    assert user.keys == ["link-refused", "link-ask-org"]
+    [shown] = user.seen
+    return shown.text, shown.rows
+
+
+async def test_every_failed_link_reads_the_same_and_forget_me_keeps_the_limit(
+    start_product, sessions
+) -> None:
+    await seed_demo(sessions, clock=utcnow)
+    product = await start_product()
+    holder = TelegramUser(product, 7005, language_code="en")
+    await holder.say("/start")
+    await holder.tap("consent-yes")
+    for typed in ("DEMO", "E0010", code_of("E0010")):
+        await holder.say(typed)
+    assert holder.keys == ["link-done", "menu-main"]
+    holder_saw = len(product.fake.shown_in(holder.id))
+    async with unit_of_work(sessions) as session:
+        digest = employee_hash(TEST_KEY.encode(), "DEMO", "E0020")
+        entry = await session.scalar(
+            select(RosterEntry).where(RosterEntry.employee_hash == digest)
+        )
+        entry.status = "left"
+    prober = TelegramUser(product, 7006, language_code="en")
+    await prober.say("/start")
+    await prober.tap("consent-yes")
+    answers = [
+        await refused(prober, "DEMO", "E0010", code_of("E0010")),  # already linked
+        await refused(prober, "DEMO", "E0020", code_of("E0020")),  # left
+        await refused(prober, "DEMO", "X9999", code_of("E0011")),  # not on the roster
+        await refused(prober, "ACME", "E0011", code_of("E0011")),  # unknown organisation
+        await refused(prober, "DEMO", "E0011", code_of("E0012")),  # wrong enrolment code
+    ]
+    assert answers == [answers[0]] * 5
+    assert answers[0][0].startswith("We couldn't link this chat") and "示範" not in answers[0][0]
+    await until(lambda: len(product.fake.shown_in(holder.id)) > holder_saw, what="notice")
+    [notice] = product.fake.shown_in(holder.id)[holder_saw:]
+    assert notice.text == render("en", "link-someone-tried")
+
+    await prober.say("/privacy")
+    await prober.tap("privacy-forget")
+    # The answer to "forget me" is keyed apart from the update (its chat id goes once sent).
+    saw = len(product.fake.shown_in(prober.id))
+    await product.deliver(product.fake.press(prober.id, prober.payload_of("forget-yes")))
+    await until(lambda: len(product.fake.shown_in(prober.id)) > saw, what="forget-done")
+    assert product.fake.shown_in(prober.id)[-1].text == render("en", "forget-done")
+    await prober.say("/start")
+    await prober.tap("consent-yes")
+    await prober.say("DEMO")
+    assert prober.keys == ["link-too-many-attempts"]
 
 
 async def test_wrong_secret_is_refused_and_nothing_stored(start_product) -> None:

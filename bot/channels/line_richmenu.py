@@ -1,9 +1,10 @@
 """`line rich-menu`: six large buttons under the chat for the main actions, so nobody types.
 
 The menu is 3 x 2 tiles: book, my bookings, my hours / about the EAP, the full menu, and the
-24-hour help line (dials 1925). Each tile posts back the same payload as the menu's buttons, so
-the handlers need nothing new. Without `--image`, a plain image with one pictogram per tile is
-drawn here (no imaging library needed); a designed PNG of the same layout can replace it.
+24-hour help line (dials the first 24-hour line of handlers/crisis_lines.toml). Each tile posts
+back the same payload as the menu's buttons, so the handlers need nothing new. Without
+`--image`, a plain image with one pictogram per tile is drawn here (no imaging library
+needed); a designed PNG of the same layout can replace it.
 Rerunning installs a fresh menu, makes it the default, then deletes the previous ones.
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 
 from bot.i18n import render
 from bot.settings import Settings, SettingsError
+from handlers.crisis_lines import primary
 
 MENU_NAME = "eap-main-menu"
 WIDTH, HEIGHT = 1200, 810  # LINE accepts 800-2500 wide, width/height >= 1.45
 COLUMNS, ROWS = 3, 2
-CRISIS_LINE = "1925"
+CRISIS_LINE = primary().number
 # (label key, payload or tel:, tile colour, pictogram)
 TILES = (
     ("menu-book", "bk", (6, 199, 85), "calendar"),
@@ -49,7 +51,7 @@ def rich_menu(locale: str, width: int = WIDTH, height: int = HEIGHT) -> dict[str
         column, row = index % COLUMNS, index // COLUMNS
         x0, x1 = width * column // COLUMNS, width * (column + 1) // COLUMNS
         y0, y1 = height * row // ROWS, height * (row + 1) // ROWS
-        text = render(locale, key)
+        text = render(locale, key, {"number": CRISIS_LINE})
         if target.startswith("tel:"):
             act = {"type": "uri", "label": _label(text), "uri": target}
         else:

@@ -12,4 +12,4 @@ line-booking-detail = { $domain } · { $mode }
 ## Rich menu (the chat bar text has at most 14 characters)
 line-richmenu-chat-bar = Menu
 line-richmenu-more = More
-line-richmenu-crisis = 24-hour help line 1925
+line-richmenu-crisis = 24-hour help line { $number }

@@ -11,27 +11,28 @@ menu-language = Language 語言
 menu-privacy = Privacy and forget me
 menu-help = Help
 menu-back = Back to the menu
-help-text = Tap a button or type the number in front of a choice. Type "menu" or /menu at any time to return to the main menu. If you are in crisis, tell me, or call the 24-hour line 1925.
+help-text = Tap a button or type the number in front of a choice. Type "menu" or /menu at any time to return to the main menu. If you are in crisis, tell me and I will show you the 24-hour lines first.
 not-understood = Sorry, I didn't get that. Please pick one of these:
 
 ## First contact: privacy notice and consent
-privacy-notice = Welcome to the Employee Assistance Program (EAP). Before we start: we keep only what the service needs; your employee number is stored only as a keyed hash; HR only ever sees anonymous totals for groups above a minimum size, never anyone's use; counselors see only what you choose to share. You can ask us to forget you at any time. Do you agree and continue?
+privacy-notice = Welcome to the Employee Assistance Program (EAP). This is an automated service, not a counselor. Before we start: we keep only what the service needs; your employee number is stored only as a keyed hash; HR only ever sees anonymous totals for groups above a minimum size, never anyone's use; counselors see only what you choose to share. To stop guessing, a keyed hash of your chat account is kept for up to two hours after a failed linking attempt, even if you ask us to forget you. You can ask us to forget you at any time. Do you agree and continue?
 consent-yes = I agree, continue
 consent-no = I don't agree
 consent-declined = No problem, nothing has been stored. You are welcome back any time.
 consent-review = Read the privacy notice again
 
 ## Linking to the employer
-link-ask-org = Please type your organisation code (HR can give it to you):
+link-ask-org = Please type your organisation code (it is on the EAP poster or letter):
 link-required = Before using the service, we need to confirm you are an employee.
-link-unknown-org = We couldn't find that organisation code. Please check it and type it again.
-link-ask-employee-number = Found "{ $organisation }". Please type your employee number:
-link-ask-employee-number-again = Please type your employee number again:
-link-not-on-roster = That employee number is not on the roster. Please check it and try again.
-link-employee-left = That employee number is marked as having left, so it cannot use the EAP. Please ask HR if this is wrong.
-link-already-linked = That employee number is linked to another chat account. Choose "Privacy and forget me" there to unlink it, or ask HR for help.
+link-ask-employee-number = Please type your employee number:
+link-ask-enrolment-code = Please type the enrolment code from your personal EAP letter (for example 7K2QD-M9XTR). If you have linked on another chat before, type your recovery code instead.
+link-refused = We couldn't link this chat with those details. Please check your organisation code, employee number and enrolment code, and type them again, starting with the organisation code. If it still doesn't work, contact the EAP provider: { link-provider-contact }
+link-provider-contact = the EAP service desk, 0800-000-000 or help@eap.example.tw
+link-employee-left = That employee number is marked as having left, so it cannot use the EAP. If this is wrong, contact the EAP provider: { link-provider-contact }
 link-too-many-attempts = Too many attempts. Please try again in { $minutes } minutes.
-link-done = You're linked! Your identity is stored only in encrypted form.
+link-done = You're linked! Your identity is stored only in encrypted form. Your recovery code is { $recovery }. Write it down and keep it to yourself; it is shown only this once. If you change phones or chat apps, type it instead of the enrolment code to move your link there yourself.
+link-moved-away = Your EAP link was moved to another chat with your recovery code, so this chat is no longer linked. If this wasn't you, contact the EAP provider now: { link-provider-contact }
+link-someone-tried = Someone just tried to link another chat with your employee number and enrolment code. It was refused and your link is unchanged. If this wasn't you, contact the EAP provider: { link-provider-contact } (your employer is not told).
 
 ## About the EAP
 about-intro = { $organisation } offers you a free, confidential Employee Assistance Program:
@@ -59,23 +60,110 @@ language-en = English
 language-set = Switched to English.
 
 ## Privacy and forget me
-privacy-details = We keep: your chat account, when you consented, your language, your bookings and feedback. HR sees anonymous totals only; counselors see what a booking needs and any note you choose to leave. You can choose "Forget me".
+privacy-details = We keep: your chat account, when you consented, your language, your bookings and feedback. HR sees anonymous totals only; counselors see what a booking needs and any note you choose to leave. If, in a crisis, you agree that the on-call counselor be told, we keep when they were told and when they answered (never what you wrote); a callback number you leave is only passed on to them. You can choose "Forget me".
 privacy-forget = Forget me
 forget-confirm = Are you sure? We will cancel your upcoming bookings and delete your link, chat account, notes and feedback comments; anonymous records for the totals stay. This cannot be undone.
 forget-yes = Yes, forget me
 forget-no = Not now
 forget-done = Your data has been deleted. Thank you for using the EAP; you are welcome back any time.
 
-## Crisis help
-crisis-help = Thank you for telling me. How you feel matters. Are you safe right now? If you are in immediate danger, call 110 or 119 now. You don't have to face this alone: the lines below have someone to talk to, day and night. I'm still here with you.
-crisis-lines = Tap to call:
-crisis-call-1925 = Mental health line 1925 (24 h)
-crisis-call-1995 = Lifeline 1995
-crisis-call-1980 = Teacher Chang 1980
-crisis-call-110 = Police 110
-crisis-call-119 = Ambulance 119
-crisis-earliest-slot = Book the earliest counseling session: { $start }
+## Crisis help (tone: warm, short, no promises a bot cannot keep)
+crisis-lines-self =
+    Thank you for telling me; how you feel matters. This is an automated service, not a counselor. These lines have people you can talk to; tap to call:
+    { $lines }
+crisis-lines-others-danger =
+    Thank you for telling me. If someone is hurting or threatening you, it is not your fault. This is an automated service, not a counselor. These lines can help you; tap to call:
+    { $lines }
+crisis-lines-third-party =
+    Thank you for looking out for someone. This is an automated service, not a counselor. These lines can help you support them. If they are in immediate danger, call the ambulance or the police:
+    { $lines }
+crisis-lines-again =
+    Sorry, I'm not sure what you meant. If you need to, you can call now:
+    { $lines }
+crisis-lines-declined =
+    If you need someone to talk to now, these lines need no sign-up; tap to call:
+    { $lines }
+crisis-line = • { $name } { $number } | { $hours }{ $english ->
+    [1] {" "}| English through an interpreter
+   *[other] {""}
+}
+crisis-line-org = • Your organisation's 24-hour EAP line { $number }
+crisis-no-english = We know of no vetted crisis line in Taiwan that answers in English; the public lines above answer in Mandarin.
+crisis-no-english-org = We know of no vetted public crisis line in Taiwan that answers in English; the public lines above answer in Mandarin. For English, try your organisation's EAP line above.
+crisis-call-line = { $name } { $number }
+crisis-call-org = EAP line { $number }
 crisis-call = Please call { $number } (tap the number to dial).
+crisis-ask = { $kind ->
+    [third-party] Are you and they safe right now? Tap a button below, or just type.
+   *[other] Are you safe right now? Tap a button below, or just type.
+}
+crisis-answer-danger = I'm in danger now
+crisis-answer-talk = I want to talk to someone
+crisis-answer-safe = I'm OK
+crisis-back = Back to what I was doing
+crisis-danger =
+    Your safety comes first. Please call one of these numbers now and, if you can, stay somewhere safe with other people around.
+    { $lines }
+crisis-danger-next = When you need to, you can also tap a button below.
+crisis-alert-offer = I can also tell your organisation's on-call EAP counselor. They get only your alias and the time, never anything you wrote. Shall I tell them?
+crisis-alert-yes = Tell the on-call counselor
+crisis-alert-waiting = The on-call counselor has been told; we are waiting for their answer. If you are in immediate danger meanwhile, please call the numbers above.
+crisis-alert-sent =
+    The on-call counselor has been told. If they have not answered within { $minutes } minutes, you will hear it here. If you are in immediate danger, please don't wait; call:
+    { $lines }
+crisis-ask-number = If you would like them to call you, type your phone number (a mobile or a landline with its area code). It's fine not to.
+crisis-number-invalid =
+    That doesn't look like a Taiwanese phone number. Please type a mobile number starting with 09, or a landline with its area code; it's fine not to. If you need to, call:
+    { $lines }
+crisis-number-sent = Your number { $phone } has been passed to the on-call counselor.
+crisis-alert-unavailable =
+    There is no on-call counselor to tell right now. Please call:
+    { $lines }
+crisis-alert = ⚠ Urgent: client { $client } said at { $at } that they are in danger and agreed that you be told. If they leave a callback number, it follows. Please tap "Received".
+crisis-alert-callback = ⚠ Callback number from client { $client } (urgent alert of { $at }): { $phone }
+crisis-alert-ack = Received
+crisis-alert-ack-done = Noted; the client will know you have seen it.
+crisis-alert-ack-again = This alert was acknowledged already.
+crisis-alert-acknowledged = The on-call counselor has seen your alert. If you are in immediate danger, please don't wait: call the emergency numbers.
+crisis-alert-unanswered =
+    The on-call counselor has not answered within { $minutes } minutes. Please don't wait; call now:
+    { $lines }
+crisis-safe =
+    I'm glad you are safe right now. If you need it later, this line is open 24 hours:
+    { $lines }
+crisis-back-done = OK, back to where you were.
+crisis-back-none = There is nothing to go back to.
+crisis-talk-lines =
+    To talk to someone now, you can call:
+    { $lines }
+crisis-talk-offer = You can also book an EAP counseling session; this is the earliest time:
+crisis-earliest-slot = Book the earliest counseling session: { $start }
+crisis-other-times = See other times
+crisis-talk-no-slot =
+    There are no counseling sessions free to book right now; you can join the waitlist and hear first when one frees up. To talk to someone now, you can call:
+    { $lines }
+crisis-talk-no-hours =
+    Your EAP counseling hours for this plan year are used up (or all booked); they renew on { $resets }. To talk to someone now, you can call:
+    { $lines }
+crisis-talk-next = You can also:
+crisis-programme = There is also the { $name }: { $sessions } free counseling sessions a year for people aged { $min_age } to { $max_age }. Find a provider here: { $url }
+crisis-check-in =
+    It sounds like things may be hard for you right now. If you want to talk to someone, or you are in danger, tap a button below. 24-hour line:
+    { $lines }
+crisis-reoffer = The earliest time with another counselor: { $start }
+crisis-reoffer-lines =
+    To talk to someone now, you can call:
+    { $lines }
+crisis-reoffer-none =
+    There is no other time free to book right now. To talk to someone now, you can call:
+    { $lines }
+crisis-report-title = Crisis care, monthly report: { $month } (counts only; nothing identifies anyone)
+crisis-report-org = • { $organisation } ({ $code }): { $episodes } crisis episodes; the on-call counselor was told { $alerts } times, { $acknowledged } acknowledged within { $minutes } minutes.
+crisis-report-total = Total: { $episodes } crisis episodes (one person's messages on one day count once).
+crisis-report-protocol =
+    Protocol: when a message sounds like a crisis, the bot shows lines that fit it (the writer at risk, threatened by someone, or worried about someone) and asks whether they are safe. "In danger" brings the emergency numbers and, with the person's consent, an alert to the on-call counselor (unacknowledged after { $minutes } minutes, the person is told and shown the lines again). "Want to talk" brings the earliest session, or the truth when hours are used up or no time is free, with free public help. A counselor declining a crisis-flagged booking is warned first, and the person is re-offered at once. Lines in use (sources and check dates in handlers/crisis_lines.toml):
+    { $lines }
+crisis-report-line = • { $name } { $number } (checked { $checked })
 
 ## Errors
 error-generic = Sorry, something went wrong. Please try again.
@@ -190,6 +278,7 @@ counselor-no-show = No-show
 counselor-decline = Decline this booking
 counselor-decline-confirm = Decline this booking? The client is told, their hours return, and they can pick another time.
 counselor-decline-yes = Yes, decline
+counselor-decline-crisis-warning = ⚠ This client recently hit the crisis screen. If you can, please keep this session; if you still decline, the client is offered another time and the help lines at once.
 counselor-declined = Declined; the client has been told.
 counselor-decline-too-late = It is too late to decline (within { $hours } hours of the booking). If you cannot hold it, please contact the operator.
 counselor-outcome-too-early = You can record the outcome once the session has ended.
@@ -254,7 +343,7 @@ series-booked-line = ✓ { $start }
 series-skipped-line = ✗ { $start }: { $reason }
 
 ## Flood control
-flood-slow-down = That's a lot of messages at once; please wait a few seconds before sending more. If you are in crisis, call 1925 now, or 110/119.
+flood-slow-down = That's a lot of messages at once; please wait a few seconds before sending more. If you are in crisis, tell me and I will show you the help lines first.
 
 ## HR
 hr-menu = Hello { $name }. You will only ever see anonymous totals here. Choose:

@@ -12,4 +12,4 @@ line-booking-detail = { $domain }・{ $mode }
 ## 圖文選單（聊天列文字最多 14 個字）
 line-richmenu-chat-bar = 開啟選單
 line-richmenu-more = 更多功能
-line-richmenu-crisis = 24 小時安心專線 1925
+line-richmenu-crisis = 24 小時安心專線 { $number }

@@ -11,27 +11,28 @@ menu-language = 語言 Language
 menu-privacy = 隱私與刪除資料
 menu-help = 使用說明
 menu-back = 回主選單
-help-text = 使用方式：點選按鈕，或輸入選項前的數字。隨時輸入「選單」或 /menu 回到主選單。若您正處於危機中，請直接告訴我，或撥打安心專線 1925（24 小時）。
+help-text = 使用方式：點選按鈕，或輸入選項前的數字。隨時輸入「選單」或 /menu 回到主選單。若您正處於危機中，請直接告訴我，我會先提供 24 小時專線。
 not-understood = 抱歉，我不太明白。請從下列選項中選擇：
 
 ## 第一次使用：隱私說明與同意
-privacy-notice = 歡迎使用員工協助方案（EAP）。開始前請先了解：我們只保存提供服務所需的資料；員工編號只以加密雜湊保存；人資只會看到人數達最低門檻的匿名統計，看不到任何個人的使用紀錄；諮詢師只會看到您選擇告訴他的內容。您可以隨時要求刪除資料。您同意並繼續嗎？
+privacy-notice = 歡迎使用員工協助方案（EAP）。這是自動回覆的服務，不是諮商師。開始前請先了解：我們只保存提供服務所需的資料；員工編號只以加密雜湊保存；人資只會看到人數達最低門檻的匿名統計，看不到任何個人的使用紀錄；諮詢師只會看到您選擇告訴他的內容。為了防止冒用，綁定失敗後會保存您聊天帳號的加密雜湊最多兩小時，即使您要求刪除資料也一樣。您可以隨時要求刪除資料。您同意並繼續嗎？
 consent-yes = 我同意，繼續
 consent-no = 不同意
 consent-declined = 沒問題，我們沒有保存任何資料。若改變心意，隨時可以再回來。
 consent-review = 重新閱讀隱私說明
 
 ## 綁定員工身分
-link-ask-org = 請輸入貴公司的組織代碼（可向人資索取）：
+link-ask-org = 請輸入貴公司的組織代碼（印在 EAP 海報或通知信上）：
 link-required = 使用服務前，需要先確認您的員工身分。
-link-unknown-org = 找不到這個組織代碼，請確認後再輸入一次。
-link-ask-employee-number = 已找到「{ $organisation }」。請輸入您的員工編號：
-link-ask-employee-number-again = 請再輸入一次您的員工編號：
-link-not-on-roster = 名冊上找不到這個員工編號，請確認後再試。
-link-employee-left = 這個員工編號已標示為離職，無法使用本方案。如有疑問請洽人資。
-link-already-linked = 這個員工編號已綁定在另一個聊天帳號。請在原帳號選擇「隱私與刪除資料」解除綁定，或洽人資協助。
+link-ask-employee-number = 請輸入您的員工編號：
+link-ask-enrolment-code = 請輸入您個人 EAP 通知信上的啟用碼（例如 7K2QD-M9XTR）。如果您曾在其他聊天帳號綁定過，請改輸入您的復原碼。
+link-refused = 無法用這些資料完成綁定。請確認組織代碼、員工編號與啟用碼，再從組織代碼開始重新輸入。若仍無法綁定，請聯絡 EAP 服務提供者：{ link-provider-contact }
+link-provider-contact = EAP 服務中心，電話 0800-000-000 或 help@eap.example.tw
+link-employee-left = 這個員工編號已標示為離職，無法使用本方案。如有疑問，請聯絡 EAP 服務提供者：{ link-provider-contact }
 link-too-many-attempts = 嘗試次數過多，請於 { $minutes } 分鐘後再試。
-link-done = 綁定完成！您的身分資料只以加密形式保存。
+link-done = 綁定完成！您的身分資料只以加密形式保存。您的復原碼是 { $recovery }，請抄下並自行妥善保管，它只會顯示這一次。日後換手機或換聊天軟體時，在輸入啟用碼的步驟改輸入復原碼，就能自行把綁定移過去。
+link-moved-away = 您的 EAP 綁定已用復原碼移到另一個聊天帳號，這個聊天帳號不再綁定。如果這不是您本人操作，請立即聯絡 EAP 服務提供者：{ link-provider-contact }
+link-someone-tried = 剛才有人用您的員工編號與啟用碼，嘗試在另一個聊天帳號綁定；已被拒絕，您的綁定不受影響。如果這不是您，請聯絡 EAP 服務提供者：{ link-provider-contact }（不會通知您的公司）。
 
 ## 認識 EAP
 about-intro = { $organisation } 為您提供免費、保密的員工協助方案，服務內容如下：
@@ -59,23 +60,110 @@ language-en = English
 language-set = 已切換為繁體中文。
 
 ## 隱私與刪除資料
-privacy-details = 我們保存：您的聊天帳號、同意時間、語言、預約與回饋。人資只看得到匿名統計；諮詢師只看得到預約需要的資訊與您自願留下的備註。您可以選擇「刪除我的資料」。
+privacy-details = 我們保存：您的聊天帳號、同意時間、語言、預約與回饋。人資只看得到匿名統計；諮詢師只看得到預約需要的資訊與您自願留下的備註。危機時若您同意通知值班諮商師，我們會保存通知與確認的時間（不含您寫的內容），您留下的回電號碼只會轉給對方。您可以選擇「刪除我的資料」。
 privacy-forget = 刪除我的資料
 forget-confirm = 確定要刪除嗎？我們會取消您尚未進行的預約、刪除您的綁定、聊天帳號、備註與回饋文字；統計用的匿名紀錄會保留。此動作無法復原。
 forget-yes = 確定刪除
 forget-no = 先不要
 forget-done = 已刪除您的資料。謝謝您使用 EAP，若需要，隨時歡迎再回來。
 
-## 危機協助
-crisis-help = 謝謝你願意說出來，你現在的感受很重要。你現在安全嗎？如果你有立即的危險，請馬上撥打 110 或 119。你不需要一個人面對，下面的專線 24 小時都有人可以陪你談。我會一直在這裡。
-crisis-lines = 可以直接點選撥打：
-crisis-call-1925 = 安心專線 1925（24 小時）
-crisis-call-1995 = 生命線 1995
-crisis-call-1980 = 張老師 1980
-crisis-call-110 = 報案 110
-crisis-call-119 = 緊急救護 119
-crisis-earliest-slot = 預約最快的心理諮詢：{ $start }
+## 危機協助（語氣：一律用「您」；溫暖、簡短；不做機器人做不到的承諾）
+crisis-lines-self =
+    謝謝您願意說出來，您的感受很重要。這裡是自動回覆的服務，不是諮商師；以下專線有專人可以和您談，點選即可撥打：
+    { $lines }
+crisis-lines-others-danger =
+    謝謝您告訴我。有人傷害或威脅您，不是您的錯。這裡是自動回覆的服務，不是諮商師；以下專線有專人可以協助您，點選即可撥打：
+    { $lines }
+crisis-lines-third-party =
+    謝謝您關心身邊的人。這裡是自動回覆的服務，不是諮商師；以下專線可以協助您陪伴對方。如果對方有立即的危險，請撥打緊急救護或報警電話：
+    { $lines }
+crisis-lines-again =
+    抱歉，我不確定您的意思。需要的話，現在就可以撥打：
+    { $lines }
+crisis-lines-declined =
+    如果您現在需要找人談，以下專線不需要任何登記，點選即可撥打：
+    { $lines }
+crisis-line = • { $name } { $number }｜{ $hours }{ $english ->
+    [1] ｜可用英語（通譯）
+   *[other] {""}
+}
+crisis-line-org = • 貴公司 EAP 24 小時專線 { $number }
+crisis-no-english = （以上公共專線以華語服務。）
+crisis-no-english-org = （以上公共專線以華語服務；需要英語協助時，可撥貴公司的 EAP 專線。）
+crisis-call-line = { $name } { $number }
+crisis-call-org = 公司 EAP 專線 { $number }
 crisis-call = 請撥打 { $number }（點選號碼即可撥出）。
+crisis-ask = { $kind ->
+    [third-party] 您和對方現在安全嗎？請點選下方按鈕，或直接輸入。
+   *[other] 您現在安全嗎？請點選下方按鈕，或直接輸入。
+}
+crisis-answer-danger = 我現在有危險
+crisis-answer-talk = 我想找人談
+crisis-answer-safe = 我沒事
+crisis-back = 回到剛才的步驟
+crisis-danger =
+    您的安全最重要。請現在就撥打下方電話；如果可以，請待在有其他人在的安全地方。
+    { $lines }
+crisis-danger-next = 需要的話，也可以點選下方按鈕。
+crisis-alert-offer = 也可以通知貴公司 EAP 的值班諮商師。對方只會收到您的代號和時間，不會看到您寫的任何內容。要通知嗎？
+crisis-alert-yes = 通知值班諮商師
+crisis-alert-waiting = 已經通知值班諮商師，正在等對方回覆。等待的時候，如有立即危險，請直接撥打上方電話。
+crisis-alert-sent =
+    已通知值班諮商師。如果 { $minutes } 分鐘內對方沒有回覆，這裡會告訴您。有立即危險時請不要等待，直接撥打：
+    { $lines }
+crisis-ask-number = 如果希望對方打電話給您，請輸入您的電話號碼（手機或含區碼的市話）；不方便留也沒關係。
+crisis-number-invalid =
+    這看起來不像台灣的電話號碼。請輸入 09 開頭的手機號碼，或含區碼的市話；不留也沒關係。需要時請直接撥打：
+    { $lines }
+crisis-number-sent = 已把電話號碼 { $phone } 轉給值班諮商師。
+crisis-alert-unavailable =
+    目前沒有可以通知的值班諮商師。請直接撥打：
+    { $lines }
+crisis-alert = ⚠ 緊急通知：個案 { $client } 於 { $at } 表示現在有危險，並同意通知您。若個案留下回電號碼，會另外傳給您。請點選「我已收到」。
+crisis-alert-callback = ⚠ 個案 { $client }（{ $at } 的緊急通知）留下回電號碼：{ $phone }
+crisis-alert-ack = 我已收到
+crisis-alert-ack-done = 已記錄您收到通知，個案會知道您已看到。
+crisis-alert-ack-again = 這則通知先前已確認收到。
+crisis-alert-acknowledged = 值班諮商師已看到您的通知。如有立即危險，請不要等待，直接撥打緊急電話。
+crisis-alert-unanswered =
+    值班諮商師在 { $minutes } 分鐘內還沒有回覆。請不要等待，現在就撥打：
+    { $lines }
+crisis-safe =
+    很高興聽到您現在安全。之後如果需要，這支專線 24 小時都可以撥打：
+    { $lines }
+crisis-back-done = 好的，回到剛才的步驟。
+crisis-back-none = 沒有需要回到的步驟。
+crisis-talk-lines =
+    現在就想找人談，可以撥打：
+    { $lines }
+crisis-talk-offer = 也可以預約 EAP 的心理諮商，最快的時段如下：
+crisis-earliest-slot = 預約最快的心理諮詢：{ $start }
+crisis-other-times = 看看其他時段
+crisis-talk-no-slot =
+    目前沒有可預約的心理諮商時段；您可以加入候補，有空出的時段會先通知您。現在就想找人談，可以撥打：
+    { $lines }
+crisis-talk-no-hours =
+    您本年度的 EAP 諮商時數已經用完（或都已預約），{ $resets }才會重新計算。現在就想找人談，可以撥打：
+    { $lines }
+crisis-talk-next = 您也可以：
+crisis-programme = 另外，{ $name }提供 { $min_age } 到 { $max_age } 歲的民眾每年 { $sessions } 次免費心理諮商，合作機構可在這裡查詢：{ $url }
+crisis-check-in =
+    聽起來您最近可能不太好受。想找人談，或現在有危險，都可以點選下方按鈕；24 小時專線：
+    { $lines }
+crisis-reoffer = 最快可以改約另一位諮商師的時段：{ $start }
+crisis-reoffer-lines =
+    如果現在就想找人談，可以撥打：
+    { $lines }
+crisis-reoffer-none =
+    目前沒有其他可改約的時段。如果現在就想找人談，可以撥打：
+    { $lines }
+crisis-report-title = 危機關懷月報：{ $month }（只有次數，沒有任何可識別個人的資料）
+crisis-report-org = • { $organisation }（{ $code }）：危機事件 { $episodes } 次；通知值班諮商師 { $alerts } 次，其中 { $acknowledged } 次在 { $minutes } 分鐘內確認收到。
+crisis-report-total = 合計：危機事件 { $episodes } 次（同一人同一天的多則訊息算一次）。
+crisis-report-protocol =
+    處理流程：偵測到危機訊息時，先依情況（本人、遭他人威脅、關心他人）提供專線並詢問是否安全；回答「有危險」時提供緊急電話，並可經本人同意通知值班諮商師（{ $minutes } 分鐘內未確認，會再提醒本人並再次提供專線）；想找人談時提供最快的諮商時段，時數用完或沒有時段時照實說明，並提供免費的公共資源。諮商師婉拒曾觸發危機關懷的預約前會先被提醒，婉拒後立即為個案重新安排。目前使用的專線（來源與查核日期見 handlers/crisis_lines.toml）：
+    { $lines }
+crisis-report-line = • { $name } { $number }（查核日期 { $checked }）
 
 ## 錯誤
 error-generic = 抱歉，發生了一點問題，請再試一次。
@@ -190,6 +278,7 @@ counselor-no-show = 未出席
 counselor-decline = 婉拒此預約
 counselor-decline-confirm = 確定婉拒嗎？個案會收到通知、時數退回，並可改約其他時段。
 counselor-decline-yes = 確定婉拒
+counselor-decline-crisis-warning = ⚠ 這位個案近期曾觸發危機關懷。如可能，請優先保留這次會談；若仍婉拒，系統會立即為個案提供其他時段與專線資訊。
 counselor-declined = 已婉拒，個案已收到通知。
 counselor-decline-too-late = 已超過婉拒期限（預約成立後 { $hours } 小時內）。如無法進行，請聯絡管理者。
 counselor-outcome-too-early = 會談結束後才能登記結果。
@@ -254,7 +343,7 @@ series-booked-line = ✓ { $start }
 series-skipped-line = ✗ { $start }：{ $reason }
 
 ## 洪水防護
-flood-slow-down = 訊息有點多，我需要一點時間處理。請稍候幾秒再繼續；如果您正處於危機中，請直接撥打 1925 或 110/119。
+flood-slow-down = 訊息有點多，我需要一點時間處理。請稍候幾秒再繼續；如果您正處於危機中，請直接告訴我，我會先提供專線電話。
 
 ## 人資
 hr-menu = { $name } 您好，這裡只提供匿名統計。請選擇：
