@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help='demo only: run it as if it were this local time, e.g. "2026-12-12 09:00"',
     )
-    from bot import cli_hr, cli_staff
+    from bot import cli_crisis, cli_hr, cli_staff
 
+    cli_crisis.add_parsers(commands)
     cli_staff.add_parsers(commands)
     cli_hr.add_parsers(commands)
     from bot.channels import line_richmenu
@@ -172,6 +173,10 @@ async def _serve(settings: Settings, role: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad settings and an outdated database fail with a clear message."""
     args = _parser().parse_args(argv)
+    if args.command == "crisis":  # needs no settings or database: clinicians run it anywhere
+        from bot import cli_crisis
+
+        return cli_crisis.run(args)
     try:
         settings = load_settings()
         from bot.runtime import setup_logging

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import product
 from math import prod
 from pathlib import Path
+
+from handlers.crisis_model import CrisisModel, is_short, load_model, repair, variant_table
 
 PHRASE_DIR = Path(__file__).with_name("crisis_phrases")
 EXCLUDE_SUFFIX = ".exclude.txt"
@@ -43,6 +45,9 @@ _VARIANTS = dict(
         strict=True,
     )
 )
+
+# Every other simplified character too (OpenCC's table, shipped in crisis_model/variants.json).
+_VARIANTS = {chr(code): chr(char) for code, char in variant_table().items()} | _VARIANTS
 
 # Spellings folded to one form in texts and phrases alike, so one phrase covers them all.
 _CANONICAL = {
@@ -510,6 +515,75 @@ def _default_phrases() -> CrisisPhrases:
     return load_phrases(PHRASE_DIR)
 
 
+TIERS = ("none", "concern", "crisis")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The screen's answer: crisis (help now), concern (a gentle check-in) or none; and whose."""
+
+    tier: str  # "crisis" | "concern" | "none"
+    kind: str  # "self" | "others-danger" | "third-party" | "none"
+
+
+NO_CRISIS = Verdict("none", "none")
+
+
+def screen(text: str, *, context: Sequence[str] = ()) -> Verdict:
+    """Screen a message on its own and together with the chat's recent texts (oldest first).
+
+    Fragments can add up: "I saved all my pills" then "tonight is the last time I talk to you"
+    is a crisis together. The message is read with the last one, the last two and all of the
+    recent texts (so an unrelated older text does not dilute a pair), and the highest verdict
+    wins. A verdict that only the context gives would repeat on every later message while
+    those texts stay in the window, so the caller forgets the chat's context after a crisis
+    verdict (see handlers.crisis_context.RecentTexts.forget).
+    """
+    best = _screen_one(text)
+    for start in sorted({len(context) - 1, len(context) - 2, 0}, reverse=True):
+        if best.tier == "crisis" or start < 0:
+            continue
+        together = _screen_one("\n".join([*context[start:], text]))
+        if TIERS.index(together.tier) > TIERS.index(best.tier):
+            best = together
+    return best
+
+
+def _screen_one(text: str) -> Verdict:
+    """The verdict for one text: the model's risk, raised by a clinician phrase."""
+    if not text or text.isspace():
+        return NO_CRISIS
+    repaired = repair(text)
+    if not repaired.strip():
+        return NO_CRISIS
+    model = load_model()
+    scores = model.score(text, repaired=repaired)
+    phrase = _default_phrases().matches(repaired)
+    tier = _tier(model, scores.risk, phrase=phrase, short=is_short(repaired))
+    return Verdict(tier, scores.kind) if tier != "none" else NO_CRISIS
+
+
+def _tier(model: CrisisModel, risk: float, *, phrase: bool, short: bool) -> str:
+    """The tier for a risk: a clinician phrase lowers both thresholds; a short text needs one."""
+    if (risk >= model.crisis_threshold and not short) or (
+        phrase and risk >= model.phrase_threshold
+    ):
+        return "crisis"
+    if (risk >= model.concern_threshold and not short) or (
+        phrase and risk >= model.phrase_concern_threshold
+    ):
+        return "concern"
+    return "none"
+
+
+def warm_up() -> None:
+    """Compile the phrase lists and read the model, so the first message does not wait."""
+    _default_phrases()
+    load_model()
+
+
 def is_crisis(text: str, phrases: CrisisPhrases | None = None) -> bool:
-    """True when the text should trigger crisis-line help."""
-    return (phrases if phrases is not None else _default_phrases()).matches(text)
+    """True when the text should trigger crisis-line help (given phrases: those phrases only)."""
+    if phrases is not None:
+        return phrases.matches(text)
+    return screen(text).tier == "crisis"

@@ -407,7 +407,7 @@ async def test_a_counselor_declining_a_flagged_booking_is_warned_and_the_client_
 async def test_a_screened_answer_in_the_conversation_is_still_understood(chat, sessions, clock):
     await seed_demo(sessions, clock)
     await chat.say(CRISIS_ZH)
-    await chat.say("I'm not safe")  # the screen catches it too: recorded, and read as danger
+    await chat.say("no I'm not safe, I have the pills here")  # a crisis too: recorded, and danger
     assert chat.keys == ["crisis-danger", "crisis-danger-next"]
     await chat.say(CRISIS_EN)  # another crisis message: the lines and the question again
     assert chat.keys == ASKED
