@@ -22,7 +22,11 @@ from bot.logrefs import event_ref
 from bot.settings import Settings
 from handlers import crisis, router
 from handlers.account import FORGOTTEN
-from handlers.crisis_screen import is_crisis
+from handlers.crisis_context import RecentTexts
+from handlers.crisis_screen import NO_CRISIS
+from handlers.crisis_screen import Verdict as Screened
+from handlers.crisis_screen import screen as screen_text
+from handlers.linking import FLOW as LINK_FLOW
 from handlers.types import Inbound, Reply, State, Turn, to_payload
 from storage import conversation, events, members, outbox
 from storage import locks as storage_locks
@@ -78,6 +82,11 @@ def _remember_choices(state: State, replies: list[Reply]) -> None:
         ][0]["choices"]
 
 
+def _chat_key(inbound: Inbound) -> str:
+    """The key of a chat's recent texts."""
+    return f"{inbound.channel}:{inbound.user_id}"
+
+
 class Dispatcher:
     """Runs turns against the database and the handlers."""
 
@@ -94,6 +103,7 @@ class Dispatcher:
         self.locks = UserLocks()
         self.key = settings.require_pseudonym_key()
         self.flood = FloodGuard()
+        self.recent = RecentTexts()  # the chat's last texts, for the crisis screen (memory only)
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Run one inbound through the crisis screen and the router in one transaction."""
@@ -217,8 +227,9 @@ class Dispatcher:
     ) -> tuple[list[Reply], str, str]:
         await storage_locks.lock_chat(session, inbound.channel, inbound.user_id)
         turn = await self._turn(session, inbound)
-        if inbound.text and is_crisis(inbound.text):
-            replies = await crisis.respond(turn)
+        screened = self.screen(inbound, turn)
+        if screened.tier == "crisis":
+            replies = await crisis.respond(turn, screened)
             handler = "crisis"
             metrics.CRISIS_SCREENS.inc()
         elif (verdict := self.flood.check(inbound.channel, inbound.user_id)) != Verdict.OK:
@@ -228,6 +239,11 @@ class Dispatcher:
         else:
             replies = await router.route(turn)
             handler = "router"
+            if screened.tier == "concern":
+                replies = await crisis.check_in(turn, screened, replies)
+                metrics.CRISIS_CHECK_INS.inc()
+        if any(reply.key == FORGOTTEN for reply in replies):
+            self.recent.forget(_chat_key(inbound))
         _remember_choices(turn.state, replies)
         await conversation.save(
             session,
@@ -240,6 +256,22 @@ class Dispatcher:
             existed=turn.state_existed,
         )
         return replies, turn.locale, handler
+
+    def screen(self, inbound: Inbound, turn: Turn) -> Screened:
+        """The crisis screen's verdict on a text, read with the chat's last few texts.
+
+        Texts typed while linking (codes, employee numbers) and commands are screened but not
+        kept as context.
+        """
+        if not inbound.text:
+            return NO_CRISIS
+        chat = _chat_key(inbound)
+        verdict = screen_text(inbound.text, context=self.recent.recent(chat, turn.now))
+        if verdict.tier == "crisis":
+            self.recent.forget(chat)  # or every later message would repeat the verdict
+        elif turn.state.flow != LINK_FLOW and not inbound.text.startswith("/"):
+            self.recent.add(chat, inbound.text, turn.now)
+        return verdict
 
     async def _turn(self, session: AsyncSession, inbound: Inbound) -> Turn:
         identity = await members.identify(session, inbound.channel, inbound.user_id)

@@ -50,6 +50,9 @@ SCHEDULER_RUNS = Counter(
 CRISIS_SCREENS = Counter(
     "eap_crisis_screens", "Messages the crisis screen answered", registry=REGISTRY
 )
+CRISIS_CHECK_INS = Counter(
+    "eap_crisis_check_ins", "Messages the screen read as a concern (a check-in)", registry=REGISTRY
+)
 SCHEDULER_LEADER = Gauge(
     "eap_scheduler_leader", "1 while this process is the scheduler leader", registry=REGISTRY
 )

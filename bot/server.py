@@ -17,7 +17,7 @@ from bot.runtime import Runtime, open_runtime
 from bot.scheduler import build_scheduler
 from bot.settings import Settings, SettingsError
 from bot.web import RedactingAccessLogger, build_app
-from handlers.crisis_screen import load_phrases
+from handlers.crisis_screen import warm_up as warm_up_screen
 from handlers.jobs import build_jobs
 from storage.db import is_sqlite
 from storage.retention import Retention
@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def _warm_up() -> None:
-    """Compile the crisis phrases and load the message catalogs before the first update, so
-    its turn does not hold the event loop (and every webhook behind it) for a second or two."""
-    load_phrases()
+    """Load the crisis screen and the message catalogs before the first update, so its turn
+    does not hold the event loop (and every webhook behind it) for a second or two."""
+    warm_up_screen()
     for locale in i18n.SUPPORTED:
         i18n.bundle(locale)
 

@@ -1,10 +1,9 @@
-"""Crisis test helpers: the dispatcher wiring proposed for bot/dispatch.py, with a screen the
-test sets, and small shortcuts to the demo's people, bookings and outbox.
+"""Crisis test helpers: the dispatcher with a screen the test sets for chosen texts, and small
+shortcuts to the demo's people, bookings and outbox.
 
-`ScreenedDispatcher._screen_and_route` is `Dispatcher._screen_and_route` with the verdict
-wiring the lead applies there: crisis -> crisis.respond(turn, verdict); concern -> the router,
-then crisis.check_in(turn, verdict, replies). Until the rebuilt screen lands, tests choose each
-text's verdict; every other text goes through today's screen (crisis, kind self).
+`ScreenedDispatcher` is the real dispatcher (crisis -> crisis.respond, concern -> the router then
+crisis.check_in); only the verdicts of the texts a test names are chosen by the test, so a test
+of the conversation does not depend on how the model reads its example sentences.
 """
 
 from __future__ import annotations
@@ -17,12 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import dispatch
-from bot.flood import Verdict as Flood
-from handlers import crisis, router
-from handlers.crisis_screen import is_crisis
-from handlers.types import Inbound, Reply, from_payload
-from storage import conversation
-from storage import locks as storage_locks
+from handlers.types import Inbound, Reply, Turn, from_payload
 from storage.db import unit_of_work
 from storage.models import Counselor, Organisation, OutboxMessage
 
@@ -46,42 +40,11 @@ class ScreenedDispatcher(dispatch.Dispatcher):
         super().__init__(*args, **kwargs)
         self.verdicts = verdicts
 
-    def screen(self, text: str) -> FakeVerdict:
-        """The test's verdict of a text."""
-        if text in self.verdicts:
-            return self.verdicts[text]
-        return FakeVerdict("crisis", "self") if is_crisis(text) else FakeVerdict("none", "none")
-
-    async def _screen_and_route(
-        self, session: AsyncSession, inbound: Inbound
-    ) -> tuple[list[Reply], str, str]:
-        await storage_locks.lock_chat(session, inbound.channel, inbound.user_id)
-        turn = await self._turn(session, inbound)
-        verdict = self.screen(inbound.text) if inbound.text else None
-        if verdict is not None and verdict.tier == "crisis":
-            replies, handler = await crisis.respond(turn, verdict), "crisis"
-        elif (flood := self.flood.check(inbound.channel, inbound.user_id)) != Flood.OK:
-            return (
-                ([Reply("flood-slow-down")] if flood == Flood.WARN else []),
-                turn.locale,
-                "flood",
-            )
-        else:
-            replies, handler = await router.route(turn), "router"
-            if verdict is not None and verdict.tier == "concern":
-                replies = await crisis.check_in(turn, verdict, replies)
-        dispatch._remember_choices(turn.state, replies)
-        await conversation.save(
-            session,
-            inbound.channel,
-            inbound.user_id,
-            flow=turn.state.flow,
-            step=turn.state.step,
-            data=turn.state.data,
-            now=turn.now,
-            existed=turn.state_existed,
-        )
-        return replies, turn.locale, handler
+    def screen(self, inbound: Inbound, turn: Turn) -> FakeVerdict:
+        """The test's verdict of a text; other texts go through the real screen."""
+        if inbound.text in self.verdicts:
+            return self.verdicts[inbound.text]
+        return super().screen(inbound, turn)
 
 
 def calls(replies: list[Reply]) -> list[str]:
