@@ -82,15 +82,23 @@ def test_cpu_seconds_reads_what_the_process_used() -> None:
     assert used - before == pytest.approx(clock_used, abs=3 * tick)
 
 
-def test_crisis_bench_times_every_corpus_message() -> None:
+def test_crisis_bench_times_every_message_on_each_side() -> None:
     from bench import crisis
     from tests.test_crisis_screen import HITS, MISSES
 
+    test_part = sum(
+        len(path.read_text(encoding="utf-8").splitlines())
+        for path in crisis.TEST_PART.glob("*.jsonl")
+    )
     cost = crisis.measure(rounds=2)
-    assert cost.messages == len(HITS) + len(MISSES)
-    assert len(cost.per_message) == 2 * cost.messages
+    assert cost.messages == len(HITS) + len(MISSES) + test_part
+    assert {side: len(times) for side, times in cost.per_message.items()} == {
+        side: 2 * cost.messages for side in crisis.SIDES
+    }
     assert len(cost.adversarial) == 2 * len(crisis.ADVERSARIAL)
     figures = {f.name: f.value for f in crisis.figures(cost)}
-    assert figures["CPU per message: mean"] == pytest.approx(cost.mean_us)
-    assert 0 < figures["CPU per message: mean"] <= figures["CPU per message: p99"]
+    for side in crisis.SIDES:
+        assert figures[f"{side}: CPU per message mean"] == pytest.approx(cost.mean_us(side))
+        assert figures[f"{side}: CPU per message p99"] == pytest.approx(cost.p99_us(side))
+    assert figures["cold start (import and load)"] > 0
     assert figures["CPU per long adversarial message: max"] > 0
