@@ -258,10 +258,10 @@ class Dispatcher:
         return replies, turn.locale, handler
 
     def screen(self, inbound: Inbound, turn: Turn) -> Screened:
-        """The crisis screen's verdict on a text, read with the chat's last few texts.
+        """The crisis screen's verdict on a text, read with the chat's last few worrying texts.
 
-        Texts typed while linking (codes, employee numbers) and commands are screened but not
-        kept as context.
+        Only texts that got a check-in (concern) are kept as context, so harmless chat never
+        adds up to an alarm; texts typed while linking and commands are never kept.
         """
         if not inbound.text:
             return NO_CRISIS
@@ -269,7 +269,11 @@ class Dispatcher:
         verdict = screen_text(inbound.text, context=self.recent.recent(chat, turn.now))
         if verdict.tier == "crisis":
             self.recent.forget(chat)  # or every later message would repeat the verdict
-        elif turn.state.flow != LINK_FLOW and not inbound.text.startswith("/"):
+        elif (
+            verdict.tier == "concern"
+            and turn.state.flow != LINK_FLOW
+            and not inbound.text.startswith("/")
+        ):
             self.recent.add(chat, inbound.text, turn.now)
         return verdict
 

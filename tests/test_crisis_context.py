@@ -94,19 +94,21 @@ async def test_another_chat_or_an_old_message_does_not_count(dispatcher, session
     assert alice.keys[:1] != CRISIS_KEYS[:1]
 
 
-async def test_codes_typed_while_linking_are_not_kept(chat, sessions, clock) -> None:
+async def test_only_worrying_texts_are_kept(chat, sessions, clock) -> None:
     await seed_demo(sessions, clock)
-    recovery = await link(chat)
-    await chat.say("/menu")
-    assert chat.dispatcher.recent.recent("test:alice", clock()) == ["hi"]
-    assert recovery not in chat.dispatcher.recent.recent("test:alice", clock())
+    await link(chat)  # "hi", the organisation code, the employee number, the enrolment code
+    for text in ("hi", "a note", "what time is my session?", "/menu"):
+        await chat.say(text)
+    assert chat.dispatcher.recent.recent("test:alice", clock()) == []
+    await chat.say(FRAGMENTS[0])
+    assert chat.dispatcher.recent.recent("test:alice", clock()) == FRAGMENTS
 
 
 async def test_forget_me_forgets_the_recent_texts(chat, sessions, clock) -> None:
     await seed_demo(sessions, clock)
     await link(chat)
     await chat.say(FRAGMENTS[0])
-    assert chat.dispatcher.recent.recent("test:alice", clock()) == ["hi", FRAGMENTS[0]]
+    assert chat.dispatcher.recent.recent("test:alice", clock()) == FRAGMENTS
     await chat.tap("priv:forget:yes")
     assert chat.keys == ["forget-done"]
     assert len(chat.dispatcher.recent) == 0
