@@ -82,9 +82,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help='demo only: run it as if it were this local time, e.g. "2026-12-12 09:00"',
     )
-    from bot import cli_crisis, cli_hr, cli_staff
+    from bot import cli_crisis, cli_crisis_ops, cli_hr, cli_staff
 
-    cli_crisis.add_parsers(commands)
+    cli_crisis_ops.add_actions(cli_crisis.add_parsers(commands))
     cli_staff.add_parsers(commands)
     cli_hr.add_parsers(commands)
     from bot.channels import line_richmenu
@@ -173,7 +173,7 @@ async def _serve(settings: Settings, role: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad settings and an outdated database fail with a clear message."""
     args = _parser().parse_args(argv)
-    if args.command == "crisis":  # needs no settings or database: clinicians run it anywhere
+    if args.command == "crisis" and args.crisis_command in ("check", "train"):  # no settings
         from bot import cli_crisis
 
         return cli_crisis.run(args)
@@ -198,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import cli_hr
 
             return asyncio.run(cli_hr.run(args, settings))
+        if args.command == "crisis":
+            from bot import cli_crisis_ops
+
+            return asyncio.run(cli_crisis_ops.run(args, settings))
         if args.command in ("invite", "counselors", "roster"):
             from bot import cli_staff
 

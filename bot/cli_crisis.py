@@ -79,12 +79,12 @@ class Example:
     calibrates: bool = True  # False: trained on, but kept out of setting the thresholds
 
 
-def add_parsers(commands: Any) -> None:
-    """Add `crisis check` and `crisis train` to the CLI."""
+def add_parsers(commands: Any) -> Any:
+    """Add `crisis check` and `crisis train` to the CLI; return the crisis actions."""
     crisis = commands.add_parser(
         "crisis",
-        help="screen messages for crisis, or retrain the crisis model",
-        description="The crisis screen: clinician phrase lists plus a learned n-gram model.",
+        help="screen messages, retrain the screen, crisis report, on-call counselor",
+        description="The crisis screen (check, train) and crisis care (report, on-call).",
     )
     actions = crisis.add_subparsers(dest="crisis_command", metavar="ACTION", required=True)
     actions.add_parser(
@@ -104,6 +104,7 @@ def add_parsers(commands: Any) -> None:
     )
     train.add_argument("--data", type=Path, default=DATA_DIR, help="the tests/data folder")
     train.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
+    return actions
 
 
 def run(args: argparse.Namespace) -> int:

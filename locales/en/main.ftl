@@ -158,8 +158,8 @@ crisis-reoffer-none =
     There is no other time free to book right now. To talk to someone now, you can call:
     { $lines }
 crisis-report-title = Crisis care, monthly report: { $month } (counts only; nothing identifies anyone)
-crisis-report-org = • { $organisation } ({ $code }): { $episodes } crisis episodes; the on-call counselor was told { $alerts } times, { $acknowledged } acknowledged within { $minutes } minutes.
-crisis-report-total = Total: { $episodes } crisis episodes (one person's messages on one day count once).
+crisis-report-org = • { $organisation } ({ $code }): crisis episodes { $episodes }; on-call counselor alerts { $alerts }, acknowledged within { $minutes } minutes { $acknowledged }.
+crisis-report-total = Total crisis episodes: { $episodes } (one person's messages on one local day count once).
 crisis-report-protocol =
     Protocol: when a message sounds like a crisis, the bot shows lines that fit it (the writer at risk, threatened by someone, or worried about someone) and asks whether they are safe. "In danger" brings the emergency numbers and, with the person's consent, an alert to the on-call counselor (unacknowledged after { $minutes } minutes, the person is told and shown the lines again). "Want to talk" brings the earliest session, or the truth when hours are used up or no time is free, with free public help. A counselor declining a crisis-flagged booking is warned first, and the person is re-offered at once. Lines in use (sources and check dates in handlers/crisis_lines.toml):
     { $lines }
