@@ -40,8 +40,8 @@ def unavailable() -> str | None:
     return None
 
 
-def _port() -> int:
-    for port in (PREFERRED_PORT, 0):
+def _port(*, preferred: bool = True) -> int:
+    for port in (PREFERRED_PORT, 0) if preferred else (0,):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -99,7 +99,16 @@ class PrivatePostgres:
                 "UTF8",
                 "--no-sync",
             )
-        await self.up()
+        for attempt in range(3):
+            try:
+                await self.up()
+                return
+            except RuntimeError as error:
+                # Another process may have taken the port between choosing and binding it.
+                tail = self.log.read_text(errors="replace")[-800:] if self.log.exists() else ""
+                if attempt == 2:
+                    raise RuntimeError(f"{error}\nserver log:\n{tail}") from None
+                self.port = _port(preferred=False)
 
     async def up(self) -> None:
         """Start the stopped server."""
