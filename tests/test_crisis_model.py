@@ -49,15 +49,14 @@ def share(category: str, tiers: tuple[str, ...]) -> float:
 # Where the shipped model is still short of the limits on the test part: the measured figure.
 # strict: once the model reaches the limit, the test fails until its entry here is removed.
 BELOW_TARGET = {
+    ("crisis or concern", "third-party"): "0.945, limit 0.95",
     ("crisis or concern", "garbled"): "0.921, limit 0.95",
-    ("crisis or concern", "third-party"): "0.927, limit 0.95",
-    ("crisis", "coded"): "0.845, limit 0.90",
-    ("crisis", "garbled"): "0.825, limit 0.90",
-    ("crisis", "goodbyes"): "0.809, limit 0.90",
-    ("crisis", "hopelessness"): "0.845, limit 0.90",
-    ("crisis", "others-danger"): "0.800, limit 0.90",
-    ("crisis", "third-party"): "0.755, limit 0.90",
-    ("false crisis", "prevention"): "0.036, limit 0.02",
+    ("crisis", "plans"): "0.891, limit 0.90",
+    ("crisis", "goodbyes"): "0.855, limit 0.90",
+    ("crisis", "hopelessness"): "0.864, limit 0.90",
+    ("crisis", "coded"): "0.855, limit 0.90",
+    ("crisis", "third-party"): "0.818, limit 0.90",
+    ("crisis", "garbled"): "0.842, limit 0.90",
 }
 
 
