@@ -82,11 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help='demo only: run it as if it were this local time, e.g. "2026-12-12 09:00"',
     )
-    from bot import cli_crisis, cli_crisis_ops, cli_hr, cli_staff
+    from bot import cli_crisis, cli_crisis_ops, cli_events, cli_hr, cli_staff
 
     cli_crisis_ops.add_actions(cli_crisis.add_parsers(commands))
     cli_staff.add_parsers(commands)
     cli_hr.add_parsers(commands)
+    cli_events.add_parsers(commands)
     from bot.channels import line_richmenu
 
     line_richmenu.add_parsers(commands)
@@ -184,6 +185,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(
             settings.log_level if args.command == "serve" else "WARNING", settings.log_format
         )
+        from bot import i18n
+
+        i18n.set_provider_contact(settings.provider_contact)
+        if args.command == "serve" and not settings.provider_contact:
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "EAP_PROVIDER_CONTACT is not set: employees are shown the demo placeholder "
+                "(0800-000-000) as the EAP provider's contact"
+            )
         if args.command in ("serve", "chat", "seed-demo", "jobs"):
             settings.require_pseudonym_key()
         if args.command == "migrate":
@@ -198,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import cli_hr
 
             return asyncio.run(cli_hr.run(args, settings))
+        if args.command == "events":
+            from bot import cli_events
+
+            return asyncio.run(cli_events.run(args, settings))
         if args.command == "crisis":
             from bot import cli_crisis_ops
 

@@ -18,7 +18,7 @@ from bot.clock import utcnow
 from bot.delivery import Claimed, OutboxWorker, send_claimed
 from bot.dispatch import Answer, Dispatcher
 from bot.logrefs import event_ref
-from storage import events
+from storage import audit, events
 from storage.db import unit_of_work
 from storage.models import ProcessedEvent
 
@@ -239,9 +239,29 @@ class Inbox:
                         log.exception(
                             "stored event fails; skipped", extra={"event": event_ref(row.event_id)}
                         )
+                        await self._note_failure(channel, row.event_id, row.id)
                         continue
                     done += 1
         return done
+
+    async def _note_failure(self, channel: str, event_id: str, row_id: int) -> None:
+        """Count a failed try; park the event with an alert after events.MAX_FAILURES."""
+        async with unit_of_work(self.sessions) as session:
+            now = self.clock()
+            if not await events.note_failure(session, channel=channel, event_id=event_id, now=now):
+                return
+            await audit.record(
+                session,
+                actor_kind="system",
+                action="event-parked",
+                now=now,
+                detail={"channel": channel, "stored_event": row_id},
+            )
+        metrics.EVENTS_PARKED.labels(channel).inc()
+        log.warning(
+            "stored event parked after repeated failures; run: python bot.py events retry",
+            extra={"stored_event": row_id, "failures": events.MAX_FAILURES},
+        )
 
     async def _database_answers(self) -> bool:
         try:

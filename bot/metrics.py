@@ -56,6 +56,12 @@ CRISIS_CHECK_INS = Counter(
 SCHEDULER_LEADER = Gauge(
     "eap_scheduler_leader", "1 while this process is the scheduler leader", registry=REGISTRY
 )
+EVENTS_PARKED = Counter(
+    "eap_events_parked",
+    "Stored events set aside after failing too often (python bot.py events retry)",
+    ["channel"],
+    registry=REGISTRY,
+)
 FLOOD_LIMITED = Counter(
     "eap_flood_limited", "Messages held back by flood control", registry=REGISTRY
 )

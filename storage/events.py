@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import ProcessedEvent
 
 _EVENTS = ProcessedEvent.__table__
+MAX_FAILURES = 5  # failed catch-up tries (the database answering) before an event is parked
 # Built once: every update runs it, and building and keying a statement per call costs more
 # than running it on SQLite. A Core statement on the table also skips the ORM's bulk machinery.
 _CLAIM_AND_FINISH = (
@@ -79,10 +80,14 @@ async def finish(session: AsyncSession, *, channel: str, event_id: str, now: dat
 async def pending(
     session: AsyncSession, *, channel: str, limit: int = 500
 ) -> list[ProcessedEvent]:
-    """Events stored but not yet processed (e.g. cut off by a crash), oldest first."""
+    """Events stored but not yet processed (e.g. cut off by a crash), oldest first; not parked."""
     rows = await session.scalars(
         select(ProcessedEvent)
-        .where(ProcessedEvent.channel == channel, ProcessedEvent.processed_at.is_(None))
+        .where(
+            ProcessedEvent.channel == channel,
+            ProcessedEvent.processed_at.is_(None),
+            ProcessedEvent.parked_at.is_(None),
+        )
         .order_by(ProcessedEvent.id)
         .limit(limit)
     )
@@ -122,3 +127,38 @@ def select_event(*, channel: str, event_id: str) -> Select[tuple[ProcessedEvent]
     return select(ProcessedEvent).where(
         ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
     )
+
+
+async def note_failure(
+    session: AsyncSession, *, channel: str, event_id: str, now: datetime
+) -> bool:
+    """Count a failed try of a stored event; True when this try parks it (MAX_FAILURES)."""
+    row = await session.scalar(select_event(channel=channel, event_id=event_id).with_for_update())
+    if row is None or row.processed_at is not None or row.parked_at is not None:
+        return False
+    row.failures += 1
+    if row.failures >= MAX_FAILURES:
+        row.parked_at = now
+        return True
+    return False
+
+
+async def parked(session: AsyncSession) -> list[ProcessedEvent]:
+    """Parked events, oldest first."""
+    return list(
+        await session.scalars(
+            select(ProcessedEvent)
+            .where(ProcessedEvent.parked_at.is_not(None), ProcessedEvent.processed_at.is_(None))
+            .order_by(ProcessedEvent.id)
+        )
+    )
+
+
+async def unpark(session: AsyncSession) -> int:
+    """Put every parked event back in line with a clean count; how many."""
+    result = await session.execute(
+        update(ProcessedEvent)
+        .where(ProcessedEvent.parked_at.is_not(None), ProcessedEvent.processed_at.is_(None))
+        .values(parked_at=None, failures=0)
+    )
+    return int(result.rowcount or 0)

@@ -538,6 +538,8 @@ class ProcessedEvent(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column()
     processed_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    parked_at: Mapped[datetime | None]  # failed too often: kept for an operator, not retried
 
     __table_args__ = (
         UniqueConstraint("channel", "event_id"),

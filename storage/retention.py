@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversation, crisis, linking, media
@@ -31,7 +31,10 @@ async def purge(session: AsyncSession, *, now: datetime, keep: Retention = Reten
     removed += await crisis.purge_check_ins(session, now)
     events = await session.execute(
         delete(ProcessedEvent).where(
-            ProcessedEvent.processed_at < now - timedelta(days=keep.processed_events)
+            or_(
+                ProcessedEvent.processed_at < now - timedelta(days=keep.processed_events),
+                ProcessedEvent.parked_at < now - timedelta(days=keep.processed_events),
+            )
         )
     )
     messages = await session.execute(

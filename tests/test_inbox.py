@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from bot import metrics
 from bot.delivery import OutboxWorker, deliver
 from bot.inbox import Inbox
-from storage.models import OutboxMessage, OutboxStatus, ProcessedEvent
+from storage import events
+from storage.db import unit_of_work
+from storage.models import AuditLog, OutboxMessage, OutboxStatus, ProcessedEvent
+from storage.retention import purge
 from tests.fake_channel import CHANNEL, FakeSource, RecordingSender
 
 
@@ -127,3 +133,50 @@ async def test_outbox_gives_up_after_max_attempts(dispatcher, clock) -> None:
     dead = OutboxMessage.status == OutboxStatus.DEAD
     assert await count(dispatcher.sessions, OutboxMessage, dead) == 1
     assert sender.attempts == 12
+
+
+async def test_an_event_that_keeps_failing_is_parked_with_an_alert_then_retried(
+    dispatcher, clock, caplog
+) -> None:
+    inbox, sender = make_inbox(dispatcher, clock)
+    real, tries = inbox.dispatcher.handle_event, []
+
+    async def handle_event(channel, event_id, *args, **kwargs):
+        if event_id == "bad":
+            tries.append(event_id)
+            raise RuntimeError("a bug in this turn")
+        return await real(channel, event_id, *args, **kwargs)
+
+    inbox.dispatcher.handle_event = handle_event
+    await inbox.accept(CHANNEL, [("bad", {"id": "bad", "user": "u7", "text": "hi"})])
+    await inbox.accept(CHANNEL, [("ok", {"id": "ok", "user": "u8", "text": "hi"})])
+    before = metrics.EVENTS_PARKED.labels(CHANNEL)._value.get()
+    assert await inbox.recover() == 1  # the good one goes through; the bad one is skipped
+    for _ in range(events.MAX_FAILURES + 2):
+        await inbox.recover()
+    assert len(tries) == events.MAX_FAILURES  # parked: not tried again
+    assert metrics.EVENTS_PARKED.labels(CHANNEL)._value.get() == before + 1
+    assert any("parked" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    async with dispatcher.sessions() as session:
+        [row] = await events.parked(session)
+        assert row.failures == events.MAX_FAILURES and row.payload is not None
+        actions = list(await session.scalars(select(AuditLog.action)))
+    assert actions.count("event-parked") == 1
+    inbox.dispatcher.handle_event = real  # fixed
+    async with unit_of_work(dispatcher.sessions) as session:
+        assert await events.unpark(session) == 1
+    assert await inbox.recover() == 1
+    assert sender.keys_for("u7") == [["privacy-notice"]]
+
+
+async def test_parked_events_go_with_the_retention_window(dispatcher, clock) -> None:
+    async with unit_of_work(dispatcher.sessions) as session:
+        await events.record(session, channel=CHANNEL, event_id="x", payload={"t": 1}, now=clock())
+        for _ in range(events.MAX_FAILURES):
+            await events.note_failure(session, channel=CHANNEL, event_id="x", now=clock())
+    async with unit_of_work(dispatcher.sessions) as session:
+        assert await purge(session, now=clock() + timedelta(days=29)) == 0
+        assert len(await events.parked(session)) == 1
+    async with unit_of_work(dispatcher.sessions) as session:
+        assert await purge(session, now=clock() + timedelta(days=31)) >= 1
+        assert await events.parked(session) == []
