@@ -28,12 +28,26 @@ def pick_locale(language_code: str | None, default: str) -> str:
     return default
 
 
+_provider_contact = ""  # EAP_PROVIDER_CONTACT; empty: the catalogs' demo placeholder
+
+
+def set_provider_contact(contact: str) -> None:
+    """Show this wherever a message names how to reach the EAP provider (link-provider-contact)."""
+    global _provider_contact
+    if contact != _provider_contact:
+        _provider_contact = contact
+        bundle.cache_clear()
+
+
 @cache
 def bundle(locale: str) -> FluentBundle:
-    """Load every .ftl file of one locale into a bundle (cached)."""
+    """Load every .ftl file of one locale into a bundle (cached), with the provider's contact."""
     result = FluentBundle([locale], use_isolating=False)
     for path in sorted((LOCALES_DIR / locale).glob("*.ftl")):
         result.add_resource(FluentResource(path.read_text(encoding="utf-8")))
+    if _provider_contact:
+        contact = FluentResource(f"link-provider-contact = {_provider_contact}\n")
+        result.add_resource(contact, allow_overrides=True)
     return result
 
 

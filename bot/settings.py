@@ -35,6 +35,7 @@ class Settings:
     line_access_token: str = ""
     line_api_base: str = "https://api.line.me"
     public_url: str = ""
+    provider_contact: str = ""  # how employees reach the EAP provider (never HR)
     log_level: str = "INFO"
     log_format: str = "text"
     retention_events_days: int = 30
@@ -115,6 +116,11 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(f"{_env_name(name)} must be at least 1 (days)")
     if settings.retention_events_days < 2:  # ids must outlive the 24-hour replay bound
         raise SettingsError("EAP_RETENTION_EVENTS_DAYS must be at least 2 (days)")
+    contact = settings.provider_contact
+    if len(contact) > 200 or any(char in contact for char in "{}\n\r"):
+        raise SettingsError(
+            "EAP_PROVIDER_CONTACT must be one line of at most 200 characters without { or }"
+        )
     if settings.log_format not in ("text", "json"):
         raise SettingsError("EAP_LOG_FORMAT must be text or json")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

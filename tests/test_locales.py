@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from fluent.syntax import FluentParser, ast
 from fluent.syntax.visitor import Visitor
 
-from bot.i18n import LOCALES_DIR, SUPPORTED, bundle, render
+from bot.i18n import LOCALES_DIR, SUPPORTED, bundle, render, set_provider_contact
+from bot.settings import SettingsError, load_settings
 from handlers.types import Key
 
 
@@ -89,3 +91,23 @@ def test_render_formats_dates_and_nested_keys_per_locale() -> None:
 
 def test_missing_key_falls_back_to_the_key_itself() -> None:
     assert render("en", "no-such-key") == "no-such-key"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_the_providers_contact_setting_replaces_the_placeholder(locale: str) -> None:
+    contact = "EAP 24h desk 02-2345-6789, care@provider.example"
+    placeholder = render(locale, "link-provider-contact")
+    try:
+        set_provider_contact(contact)
+        for key in ("link-refused", "link-someone-tried", "book-no-hours-left"):
+            text = render(locale, key)
+            assert contact in text and placeholder not in text
+    finally:
+        set_provider_contact("")
+    assert render(locale, "link-provider-contact") == placeholder
+
+
+@pytest.mark.parametrize("value", ["{ $x }", "a\nb", "x" * 201])
+def test_a_bad_provider_contact_is_refused_naming_the_setting(value: str) -> None:
+    with pytest.raises(SettingsError, match="EAP_PROVIDER_CONTACT"):
+        load_settings({"EAP_PROVIDER_CONTACT": value}, env_file=Path("/nonexistent"))

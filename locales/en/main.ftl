@@ -182,7 +182,7 @@ mode-phone = Phone
 mode-in_person = In person
 
 ## Booking
-book-no-hours-left = Your counseling hours for this plan year are used up or all booked. Please ask HR if you need more help.
+book-no-hours-left = Your counseling hours for this plan year are used up or all booked. To ask about other options, contact the EAP provider: { link-provider-contact } (your employer is not told).
 book-choose-domain = What kind of help would you like to book?
 book-choose-mode = { $domain }: how would you like to meet?
 book-back = Back

@@ -182,7 +182,7 @@ mode-phone = 電話
 mode-in_person = 面談
 
 ## 預約
-book-no-hours-left = 您本年度的諮詢時數已用完或都已預約。如需協助，請洽人資。
+book-no-hours-left = 您本年度的諮詢時數已用完或都已預約。想了解其他選擇，請聯絡 EAP 服務提供者：{ link-provider-contact }（不會通知您的公司）。
 book-choose-domain = 想預約哪一類諮詢？
 book-choose-mode = { $domain }：您希望用哪種方式進行？
 book-back = 上一步
