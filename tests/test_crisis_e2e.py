@@ -1,23 +1,34 @@
 """A crisis end to end, real SDKs against both fake platforms: an employee on LINE dials from
-the card and asks for the on-call counselor, who is alerted on Telegram and acknowledges."""
+the card and asks for the on-call counselor, who is alerted on Telegram and acknowledges; an
+employee on Telegram whose alert the counselor on LINE leaves unanswered is told so."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
 from bot.clock import utcnow
 from bot.i18n import render
+from handlers.crisis_handoff import follow_up_unanswered
+from storage.db import unit_of_work
+from storage.models import CrisisAlert
 from tests import test_delivery_e2e
-from tests.crisis_helpers import CRISIS_ZH, counselor_named, set_org
+from tests.crisis_helpers import CRISIS_EN, CRISIS_ZH, counselor_named, set_org
 from tests.fake_line import user_id as line_user
 from tests.test_counselors import invite_counselor
 from tests.test_delivery_e2e import (
     COUNSELOR,
     BothChannels,
     line_notice,
+    line_staff,
+    telegram_employee,
     telegram_notice,
     telegram_staff,
 )
 from tests.test_dialog_onboarding import code_of
 from tests.test_line import actions, exchange, tap, texts
+from tests.test_telegram import until
 
 product = test_delivery_e2e.product  # both fake platforms and the bot serving both channels
 
@@ -65,3 +76,39 @@ async def test_line_employee_in_danger_alerts_the_on_call_counselor_on_telegram(
     assert counselor.keys == ["crisis-alert-ack-done"]
     told = await line_notice(product, employee, pushes)
     assert texts(told) == [render("zh-TW", "crisis-alert-acknowledged")]
+
+
+async def test_telegram_employee_is_told_when_the_counselor_on_line_does_not_answer(
+    product: BothChannels,
+) -> None:
+    code = await invite_counselor(product.sessions, utcnow, COUNSELOR)
+    counselor, _ = await line_staff(product, "dr-wang", code)
+    on_call = await counselor_named(product.sessions, COUNSELOR)
+    await set_org(product.sessions, on_call_counselor_id=on_call.id)
+    employee = await telegram_employee(product, 7401)
+    line = product.line_fake
+
+    await employee.say(CRISIS_EN)
+    assert employee.keys == ["crisis-lines-self", "crisis-ask"]
+    await employee.tap("crisis-answer-danger")
+    pushes = len(line.accepted("push", to=counselor))
+    await employee.tap("crisis-alert-yes")
+    assert employee.keys == ["crisis-alert-sent", "crisis-ask-number"]
+    alert = await line_notice(product, counselor, pushes)
+    assert [a["data"][:7] for a in actions(alert)] == ["co:ack:"]
+    assert CRISIS_EN not in str(alert)
+
+    before = len(product.fake.shown_in(employee.id))
+    assert await follow_up_unanswered(product.sessions, utcnow()) == 0
+    async with unit_of_work(product.sessions) as session:  # ten minutes pass unanswered
+        alert_row = await session.scalar(select(CrisisAlert))
+        alert_row.raised_at -= timedelta(minutes=11)
+    assert await follow_up_unanswered(product.sessions, utcnow()) == 1
+    shown = product.fake.shown_in
+    await until(lambda: len(shown(employee.id)) >= before + 2, what="the follow-up")
+    unanswered, question = shown(employee.id)[before:]
+    opening = render("en", "crisis-alert-unanswered", {"minutes": 10, "lines": ""})[:40]
+    assert unanswered.text.startswith(opening) and "1925" in unanswered.text
+    asked = [p.split(":")[1] for p in question.payloads]
+    assert asked == ["d", "t", "ok"]
+    assert await follow_up_unanswered(product.sessions, utcnow()) == 0  # told once
