@@ -586,6 +586,22 @@ class KpiSnapshot(Base):
     __table_args__ = (UniqueConstraint("organisation_id", "day"),)
 
 
+class KpiRelease(Base):
+    """Protected KPI figures of one closed period: released once, never changed afterwards."""
+
+    __tablename__ = "kpi_release"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    released_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "start", "end"),)
+
+
 class AuditLog(Base):
     """An HR or operator action, for accountability."""
 
