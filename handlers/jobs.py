@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers import crisis_handoff, digest, notify, staff_jobs
 from handlers.feedback import prompt
 from handlers.types import Key, Reply
+from kpi.release import release_all
 from kpi.snapshot import snapshot_all
 from storage import feedback, orgs, retention
 from storage.db import unit_of_work
@@ -99,5 +100,6 @@ def build_jobs(
         "weekly_slots": (keyed(staff_jobs.extend_slots), 3600),
         "retention": (purge, 3600),
         "kpi_snapshots": (snapshot_all, 3600),
+        "kpi_releases": (release_all, 3600),
         "hr_digests": (keyed(digest.send_digests), 600),
     }

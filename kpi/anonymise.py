@@ -62,8 +62,8 @@ def thresholds(org: Organisation) -> Thresholds:
 
 
 def is_small(count: int, k: int) -> bool:
-    """Whether a count is under the minimum and not 0 (rule 1)."""
-    return 0 < count < k
+    """Whether a count is under the minimum and not 0 (rule 1); a noisy count below 0 is too."""
+    return count != 0 and count < k
 
 
 def primary(count: int, k: int) -> Published:

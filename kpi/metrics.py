@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,6 +124,7 @@ class PeriodCounts:
     used_entries: dict[str, int] = field(default_factory=dict)
     feedback: FeedbackCounts = field(default_factory=FeedbackCounts)
     crisis_events: int = 0
+    totals: DepartmentCounts | None = None  # protected totals, noised apart from departments
 
     @property
     def headcount(self) -> int:
@@ -132,11 +134,15 @@ class PeriodCounts:
     @property
     def participants(self) -> int:
         """Members on the active roster with a meaningful action in the period."""
+        if self.totals is not None:
+            return self.totals.participants
         return sum(d.participants for d in self.departments.values())
 
     @property
     def users(self) -> int:
         """Members on the active roster with at least one held session in the period."""
+        if self.totals is not None:
+            return self.totals.users
         return sum(d.users for d in self.departments.values())
 
     @property
@@ -326,34 +332,64 @@ def _people_query(
     )
 
 
+def _first_in(
+    model: type[Any], where: list[ColumnElement[bool]], cap: int, order: Any
+) -> ColumnElement[bool]:
+    """Keep each person's first `cap` rows among those matching `where` (the contribution bound).
+
+    A forgotten person's rows (member_id NULL) can no longer be told apart and count one by one.
+    """
+    person = func.coalesce(model.member_id, -model.id)
+    rank = func.row_number().over(partition_by=person, order_by=(order, model.id))
+    ranked = select(model.id.label("id"), rank.label("rank")).where(*where).subquery()
+    return model.id.in_(select(ranked.c.id).where(ranked.c.rank <= cap))  # type: ignore[no-any-return]
+
+
 def _bookings_query(
-    org: Organisation, period: Period, full_scan: bool
+    org: Organisation, period: Period, full_scan: bool, cap: int | None = None
 ) -> Select[tuple[str, str, int]]:
     start, end = period.utc_bounds(org)
     starts_at = _starts_at(full_scan)
+    where = [Booking.organisation_id == org.id, starts_at >= start, starts_at < end]
+    if cap is not None:
+        where.append(_first_in(Booking, where, cap, Booking.starts_at))
     return (
         select(Booking.status, Booking.domain, func.count())
-        .where(Booking.organisation_id == org.id, starts_at >= start, starts_at < end)
+        .where(*where)
         .group_by(Booking.status, Booking.domain)
     )
 
 
-def _ledger_query(org: Organisation, period: Period) -> Select[tuple[str | None, int, int]]:
+def _ledger_query(
+    org: Organisation, period: Period, cap: int | None = None
+) -> Select[tuple[str | None, int, int]]:
     start, end = period.utc_bounds(org)
+    where = [
+        HoursEntry.organisation_id == org.id,
+        HoursEntry.bucket == Bucket.USED,
+        HoursEntry.created_at >= start,
+        HoursEntry.created_at < end,
+    ]
+    if cap is not None:
+        where.append(_first_in(HoursEntry, where, cap, HoursEntry.created_at))
     return (
         select(HoursEntry.domain, func.count(), func.coalesce(func.sum(HoursEntry.minutes), 0))
-        .where(
-            HoursEntry.organisation_id == org.id,
-            HoursEntry.bucket == Bucket.USED,
-            HoursEntry.created_at >= start,
-            HoursEntry.created_at < end,
-        )
+        .where(*where)
         .group_by(HoursEntry.domain)
     )
 
 
-def _feedback_query(org: Organisation, period: Period) -> Select[tuple[int, ...]]:
+def _feedback_query(
+    org: Organisation, period: Period, cap: int | None = None
+) -> Select[tuple[int, ...]]:
     start, end = period.utc_bounds(org)
+    where = [
+        Feedback.organisation_id == org.id,
+        Feedback.prompted_at >= start,
+        Feedback.prompted_at < end,
+    ]
+    if cap is not None:
+        where.append(_first_in(Feedback, where, cap, Feedback.prompted_at))
 
     def tally(condition: object) -> object:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # type: ignore[arg-type]
@@ -368,11 +404,7 @@ def _feedback_query(org: Organisation, period: Period) -> Select[tuple[int, ...]
         tally(Feedback.resolved == "yes"),
         func.count(Feedback.would_use_again),
         tally(Feedback.would_use_again.is_(True)),
-    ).where(
-        Feedback.organisation_id == org.id,
-        Feedback.prompted_at >= start,
-        Feedback.prompted_at < end,
-    )
+    ).where(*where)
 
 
 def _key(value: object) -> str:
@@ -392,11 +424,11 @@ async def _departments(
 
 
 async def _bookings(
-    session: AsyncSession, org: Organisation, period: Period, full_scan: bool
+    session: AsyncSession, org: Organisation, period: Period, full_scan: bool, cap: int | None
 ) -> tuple[dict[str, int], dict[str, int]]:
     sessions = {d.value: 0 for d in org.domains}
     statuses: dict[str, int] = {}
-    for status, domain, n in await session.execute(_bookings_query(org, period, full_scan)):
+    for status, domain, n in await session.execute(_bookings_query(org, period, full_scan, cap)):
         statuses[_key(status)] = statuses.get(_key(status), 0) + int(n)
         if _key(status) == BookingStatus.HELD.value:
             sessions[_key(domain)] = sessions.get(_key(domain), 0) + int(n)
@@ -404,11 +436,11 @@ async def _bookings(
 
 
 async def _ledger(
-    session: AsyncSession, org: Organisation, period: Period
+    session: AsyncSession, org: Organisation, period: Period, cap: int | None
 ) -> tuple[dict[str, int], dict[str, int]]:
     minutes = {d.value: 0 for d in org.domains}
     entries = dict(minutes)
-    for domain, n, total in await session.execute(_ledger_query(org, period)):
+    for domain, n, total in await session.execute(_ledger_query(org, period, cap)):
         name = NO_DOMAIN if domain is None else _key(domain)
         entries[name] = int(n)
         minutes[name] = int(total)
@@ -434,15 +466,21 @@ async def _plan_each_period(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-async def period_counts(session: AsyncSession, org: Organisation, period: Period) -> PeriodCounts:
-    """Count everything of one organisation and period in five aggregate queries."""
+async def period_counts(
+    session: AsyncSession, org: Organisation, period: Period, *, cap: int | None = None
+) -> PeriodCounts:
+    """Count everything of one organisation and period in five aggregate queries.
+
+    With `cap`, each person's bookings, ledger entries, feedback prompts and crisis episodes
+    count at most `cap` times: the contribution bound that protected releases need.
+    """
     full_scan = _full_scan(session, period)
     await _plan_each_period(session)
     departments, repeat = await _departments(session, org, period, full_scan)
-    sessions, statuses = await _bookings(session, org, period, full_scan)
-    minutes, entries = await _ledger(session, org, period)
+    sessions, statuses = await _bookings(session, org, period, full_scan, cap)
+    minutes, entries = await _ledger(session, org, period, cap)
     feedback = FeedbackCounts(
-        *map(int, (await session.execute(_feedback_query(org, period))).one())
+        *map(int, (await session.execute(_feedback_query(org, period, cap))).one())
     )
     return PeriodCounts(
         period=period,
@@ -454,5 +492,5 @@ async def period_counts(session: AsyncSession, org: Organisation, period: Period
         used_minutes=minutes,
         used_entries=entries,
         feedback=feedback,
-        crisis_events=await crisis.episodes(session, org.id, *period.utc_bounds(org)),
+        crisis_events=await crisis.episodes(session, org.id, *period.utc_bounds(org), cap=cap),
     )

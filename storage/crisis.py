@@ -86,19 +86,26 @@ async def recent(session: AsyncSession, *, member_id: int, now: datetime) -> boo
 
 
 async def episodes(
-    session: AsyncSession, organisation_id: int, start: datetime, end: datetime
+    session: AsyncSession,
+    organisation_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    cap: int | None = None,
 ) -> int:
-    """Crisis episodes of an organisation that began in [start, end)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(CrisisEvent)
-        .where(
-            CrisisEvent.organisation_id == organisation_id,
-            CrisisEvent.episode_start.is_(True),
-            CrisisEvent.occurred_at >= start,
-            CrisisEvent.occurred_at < end,
-        )
-    )
+    """Crisis episodes of an organisation that began in [start, end), at most `cap` a person."""
+    where = [
+        CrisisEvent.organisation_id == organisation_id,
+        CrisisEvent.episode_start.is_(True),
+        CrisisEvent.occurred_at >= start,
+        CrisisEvent.occurred_at < end,
+    ]
+    if cap is not None:
+        person = func.coalesce(CrisisEvent.member_id, -CrisisEvent.id)
+        rank = func.row_number().over(partition_by=person, order_by=CrisisEvent.id)
+        ranked = select(CrisisEvent.id.label("id"), rank.label("rank")).where(*where).subquery()
+        where.append(CrisisEvent.id.in_(select(ranked.c.id).where(ranked.c.rank <= cap)))
+    count = await session.scalar(select(func.count()).select_from(CrisisEvent).where(*where))
     return int(count or 0)
 
 
