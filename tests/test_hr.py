@@ -170,8 +170,8 @@ def test_cli_kpi_show_digest_dry_run_and_report(tmp_path: Path) -> None:
     # The real job, with OpenDP's noise: only the structure is checked here.
     assert run_cli(["jobs", "run", "kpi_releases"], db).returncode == 0
     table = run_cli(["kpi", "show", "--org", "DEMO", "--locale", "en"], db)
-    assert table.returncode == 0 and "of 200 employees" in table.stdout
-    assert "percentage points, 95%" in table.stdout and "next release is on" in table.stdout
+    assert table.returncode == 0 and table.stdout.count("📊 示範科技股份有限公司") == 2
+    assert "Participation" in table.stdout and "next release is on" in table.stdout
     as_json = run_cli(["kpi", "show", "--org", "DEMO", "--format", "json"], db)
     assert '"headcount": 200' in as_json.stdout and '"participation": 13.0' in as_json.stdout
     dry = run_cli(["digest", "send", "--org", "DEMO", "--dry-run"], db)
