@@ -14,9 +14,11 @@ from bot.i18n import render
 from bot.runtime import open_runtime
 from bot.settings import Settings
 from handlers.digest import digest_replies, send_for
-from handlers.hr import published, summary
+from handlers.hr import summary
+from kpi import metrics, released
 from kpi.metrics import Period, plan_year_to_date
-from kpi.report import plan_year_report
+from kpi.release import counts_to_json
+from kpi.report import YEAR, plan_year_report, released_digest
 from storage import audit, orgs
 from storage.db import unit_of_work
 from storage.errors import UnknownOrganisation
@@ -27,15 +29,24 @@ def add_parsers(commands: Any) -> None:
     kpi = commands.add_parser(
         "kpi",
         help="show an organisation's anonymous KPIs",
-        description="Show published (anonymised) KPIs for a period.",
+        description="Show released (protected) KPIs: the latest released month and its plan year.",
     )
     kpi_actions = kpi.add_subparsers(dest="action", metavar="ACTION", required=True)
-    show = kpi_actions.add_parser("show", help="KPIs for a period (default: plan year to date)")
+    show = kpi_actions.add_parser(
+        "show", help="the latest released month ending by --to, and the plan year to its end"
+    )
     show.add_argument("--org", required=True, help="organisation code")
-    show.add_argument("--from", dest="start", type=date.fromisoformat, help="first day")
     show.add_argument("--to", dest="end", type=date.fromisoformat, help="last day (included)")
     show.add_argument("--format", choices=("table", "csv", "json"), default="table")
     show.add_argument("--locale", choices=("zh-TW", "en"), default=None)
+    show.add_argument(
+        "--raw",
+        action="store_true",
+        help="provider's checks only: live, unprotected counts as JSON (audited; never for HR)",
+    )
+    show.add_argument(
+        "--from", dest="start", type=date.fromisoformat, help="with --raw: first day"
+    )
 
     digest = commands.add_parser("digest", help="send the weekly HR digest now")
     digest_actions = digest.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -84,28 +95,61 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
 
+RAW_WARNING = (
+    "UNPROTECTED LIVE FIGURES for the provider's own checks only: do not give them to HR "
+    "(HR reads released figures only)."
+)
+
+
 async def _show(session: Any, org: Any, args: argparse.Namespace, locale: str, now: Any) -> int:
+    if args.raw:
+        return await _show_raw(session, org, args, now)
+    if args.start is not None:
+        print("eap-bot: --from needs --raw (releases are whole months)", file=sys.stderr)
+        return 2
+    today = orgs.local_date(org, now)
+    ending_by = args.end + timedelta(days=1) if args.end else None
+    month = await released_digest(session, org, today=today, ending_by=ending_by)
+    year = await released_digest(session, org, today=today, ending_by=ending_by, span=YEAR)
+    if month is None or year is None:
+        next_release = released.next_release(org, today)
+        print(render(locale, "kpi-not-released", {"next_release": next_release}))
+        return 0
+    if args.format == "json":
+        body = {
+            "month": {"figures": month.figures, "errors": month.errors},
+            "plan_year": {"figures": year.figures, "errors": year.errors},
+        }
+        print(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+    elif args.format == "csv":
+        sys.stdout.write(month.csv(locale).decode("utf-8-sig"))
+    else:
+        for digest in (month, year):
+            reply = summary(digest)
+            print(render(locale, reply.key, reply.params))
+    return 0
+
+
+async def _show_raw(session: Any, org: Any, args: argparse.Namespace, now: Any) -> int:
+    """Live counts for the provider's own checks: warned, audited, never for HR."""
     today = orgs.local_date(org, now)
     end = (args.end or today) + timedelta(days=1)
     start = args.start or plan_year_to_date(org, end).start
     if start >= end:
         print("eap-bot: --from must be on or before --to", file=sys.stderr)
         return 2
-    digest = await published(session, org, Period(start, end))
-    if args.format == "json":
-        print(
-            json.dumps(
-                {"period": digest.figures["period"], "figures": digest.figures},
-                ensure_ascii=False,
-                indent=2,
-                default=str,
-            )
-        )
-    elif args.format == "csv":
-        sys.stdout.write(digest.csv(locale).decode("utf-8-sig"))
-    else:
-        reply = summary(digest)
-        print(render(locale, reply.key, reply.params))
+    period = Period(start, end)
+    await audit.record(
+        session,
+        actor_kind="operator",
+        action="kpi-raw",
+        now=now,
+        organisation_id=org.id,
+        detail={"start": start.isoformat(), "end": end.isoformat()},
+    )
+    counts = await metrics.period_counts(session, org, period)
+    print(RAW_WARNING)
+    print(json.dumps(counts_to_json(counts), ensure_ascii=False, indent=2, default=str))
     return 0
 
 
@@ -123,7 +167,12 @@ async def _digest(session: Any, org: Any, args: argparse.Namespace, now: Any) ->
 
 
 async def _report(session: Any, org: Any, args: argparse.Namespace, locale: str, now: Any) -> int:
-    report = await plan_year_report(session, org, on=args.on or orgs.local_date(org, now))
+    today = orgs.local_date(org, now)
+    report = await plan_year_report(session, org, on=args.on or today)
+    if report is None:
+        next_release = released.next_release(org, today)
+        print(render(locale, "kpi-not-released", {"next_release": next_release}), file=sys.stderr)
+        return 1
     content = report.xlsx(locale) if args.format == "xlsx" else report.csv(locale)
     args.output.write_bytes(content)
     print(f"wrote {args.output} ({len(content)} bytes, plan year from {report.period.start})")

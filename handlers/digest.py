@@ -1,4 +1,9 @@
-"""The weekly HR digest: text summary, chart and CSV to every linked HR user, once a week."""
+"""The weekly HR digest: the latest released month and the plan year to its end, once a week.
+
+Text summary (each figure with its error, which month, when the next release comes), chart and
+CSV to every linked HR user, from stored releases only; before the first release, a note saying
+when figures come.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers import notify
 from handlers.hr import summary
 from handlers.types import Attachment, Reply
-from kpi.report import weekly_digest
+from kpi import metrics, released
+from kpi.report import released_digest
 from storage import orgs
 from storage.db import unit_of_work
 from storage.models import HrUser, Organisation
@@ -25,21 +31,25 @@ def is_due(org: Organisation, now: datetime) -> bool:
 async def digest_replies(
     session: AsyncSession, org: Organisation, now: datetime, locale: str, *, telegram: bool
 ) -> tuple[list[Reply], str]:
-    """The digest messages for one HR user and the week they cover."""
-    digest = await weekly_digest(session, org, today=orgs.local_date(org, now))
-    week = digest.week.start.isoformat()
+    """The digest messages for one HR user and the week they are sent in."""
+    today = orgs.local_date(org, now)
+    week = metrics.last_complete_week(org, today).start.isoformat()
+    digest = await released_digest(session, org, today=today)
+    if digest is None:
+        return [Reply("kpi-not-released", next_release=released.next_release(org, today))], week
+    month = digest.period.start.isoformat()
     replies = [
         summary(digest, "hr-digest"),
         Reply(
             "hr-digest-chart",
-            attachment=Attachment(f"eap-kpi-{week}.png", "image/png", digest.chart(locale)),
+            attachment=Attachment(f"eap-kpi-{month}.png", "image/png", digest.chart(locale)),
         ),
     ]
     if telegram:
         replies.append(
             Reply(
                 "hr-digest-csv",
-                attachment=Attachment(f"eap-kpi-{week}.csv", "text/csv", digest.csv(locale)),
+                attachment=Attachment(f"eap-kpi-{month}.csv", "text/csv", digest.csv(locale)),
             )
         )
     return replies, week

@@ -1,29 +1,25 @@
-"""HR in the chat: anonymous KPIs for this week, month or plan year, and a CSV export.
+"""HR in the chat: released KPIs of the last released month or of the plan year, a CSV export.
 
-Payloads: hr | hr:k:week | hr:k:month | hr:k:year | hrx
+HR only ever reads stored releases of closed months (kpi.released), never live counts.
+Payloads: hr | hr:k:month | hr:k:year | hrx (an old hr:k:week button shows the menu)
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import timedelta
 
 from handlers.types import Attachment, Choice, Lines, Reply, Turn
-from kpi import metrics
-from kpi.anonymise import publish, thresholds
-from kpi.metrics import Period
-from kpi.report import WeeklyDigest
+from kpi import released
+from kpi.report import MONTH, YEAR, Digest, plan_year_report, released_digest
 from storage import audit, orgs
 from storage.models import Organisation
 
-SPANS = ("week", "month", "year")
+SPANS = (MONTH, YEAR)
 
 
 def menu_choices() -> list[Choice]:
     """The HR menu's buttons."""
     return [
-        Choice("hr-kpi-week", "hr:k:week"),
         Choice("hr-kpi-month", "hr:k:month"),
         Choice("hr-kpi-year", "hr:k:year"),
         Choice("hr-export", "hrx"),
@@ -31,44 +27,24 @@ def menu_choices() -> list[Choice]:
     ]
 
 
-def period_for(org: Organisation, span: str, today: date) -> Period:
-    """The last complete week, the last 30 days, or the plan year to date."""
-    if span == "week":
-        return metrics.last_complete_week(org, today)
-    if span == "month":
-        return Period(today - timedelta(days=30), today + timedelta(days=1))
-    return metrics.plan_year_to_date(org, today + timedelta(days=1))
-
-
-async def published(session: AsyncSession, org: Organisation, period: Period) -> WeeklyDigest:
-    """The anonymised figures of a period, its change, and the plan year to date."""
-    t = thresholds(org)
-    current = await metrics.period_counts(session, org, period)
-    previous = await metrics.period_counts(session, org, period.previous())
-    year = await metrics.period_counts(session, org, metrics.plan_year_to_date(org, period.end))
-    return WeeklyDigest(
-        organisation=org.name,
-        week=period,
-        figures=publish(current, t, previous=previous),
-        plan_year=publish(year, t),
-        trend=[],
+def not_released(org: Organisation, turn: Turn) -> Reply:
+    """The answer before the first release: figures come monthly, 14 days after a month ends."""
+    today = orgs.local_date(org, turn.now)
+    return Reply(
+        "kpi-not-released",
+        next_release=released.next_release(org, today),
+        choices=menu_choices(),
     )
 
 
-def summary(digest: WeeklyDigest, key: str = "hr-kpi") -> Reply:
-    """All KPI lines of a digest as one message (week-on-week changes only for a week)."""
-    weekly = digest.week.days == 7
-    lines = [
-        (line.key, line.params)
-        for line in digest.lines()[1:]
-        if weekly or not line.key.startswith("kpi-change-")
-    ]
+def summary(digest: Digest, key: str = "hr-kpi") -> Reply:
+    """All KPI lines of a digest as one message, each figure with its error."""
     return Reply(
         key,
         organisation=digest.organisation,
-        first_day=digest.week.start,
-        last_day=digest.week.end - timedelta(days=1),
-        body=Lines(lines),
+        first_day=digest.period.start,
+        last_day=digest.period.end - timedelta(days=1),
+        body=Lines((line.key, line.params) for line in digest.lines()[1:]),
     )
 
 
@@ -85,14 +61,14 @@ async def show_menu(turn: Turn) -> list[Reply]:
 
 
 async def show_kpis(turn: Turn) -> list[Reply]:
-    """KPIs for the chosen span, only ever of HR's own organisation."""
+    """The released KPIs of the chosen span, only ever of HR's own organisation."""
     if turn.hr_user is None:
         return [Reply("error-not-allowed")]
     if turn.args[:1] != ["k"] or len(turn.args) < 2 or turn.args[1] not in SPANS:
         return await show_menu(turn)
     org = await _org(turn)
-    period = period_for(org, turn.args[1], orgs.local_date(org, turn.now))
-    digest = await published(turn.session, org, period)
+    today = orgs.local_date(org, turn.now)
+    digest = await released_digest(turn.session, org, today=today, span=turn.args[1], trend=0)
     await audit.record(
         turn.session,
         actor_kind="hr",
@@ -101,18 +77,23 @@ async def show_kpis(turn: Turn) -> list[Reply]:
         now=turn.now,
         organisation_id=org.id,
     )
+    if digest is None:
+        return [not_released(org, turn)]
     reply = summary(digest)
     reply.choices = menu_choices()
     return [reply]
 
 
 async def export(turn: Turn) -> list[Reply]:
-    """The plan year's published figures as CSV."""
+    """The plan year's released figures, month by month, with their errors, as CSV."""
     if turn.hr_user is None:
         return [Reply("error-not-allowed")]
     org = await _org(turn)
     today = orgs.local_date(org, turn.now)
-    digest = await published(turn.session, org, period_for(org, "year", today))
+    report = await plan_year_report(turn.session, org, on=today)
+    if report is None:  # early in a plan year: the last plan year's report until a release
+        last_year = orgs.plan_year_start(org, today) - timedelta(days=1)
+        report = await plan_year_report(turn.session, org, on=last_year)
     await audit.record(
         turn.session,
         actor_kind="hr",
@@ -121,7 +102,9 @@ async def export(turn: Turn) -> list[Reply]:
         now=turn.now,
         organisation_id=org.id,
     )
+    if report is None:
+        return [not_released(org, turn)]
     csv = Attachment(
-        f"eap-kpi-{org.code}-{today.isoformat()}.csv", "text/csv", digest.csv(turn.locale)
+        f"eap-kpi-{org.code}-{today.isoformat()}.csv", "text/csv", report.csv(turn.locale)
     )
     return [Reply("hr-export-ready", attachment=csv, choices=menu_choices())]

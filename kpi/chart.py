@@ -1,4 +1,4 @@
-"""The digest chart: weekly trends of the three KPIs and the domain split, as PNG bytes.
+"""The digest chart: the three KPIs month by month (releases) and the domain split, as PNG.
 
 Uses matplotlib's object API on an Agg canvas (no pyplot, no global backend switch) and the
 Noto Sans TC font shipped by the pylopdf-fonts-zh-tw wheel (SIL Open Font License 1.1), so
@@ -30,12 +30,12 @@ DPI = 100
 COLOURS = {"participation": "#1b7837", "utilization": "#2166ac", "feedback": "#b2182b"}
 LABELS: dict[str, dict[str, str]] = {
     "zh-TW": {
-        "trend": "三大 KPI 每週趨勢",
+        "trend": "三大 KPI 每月趨勢（已發布月份）",
         "participation": "參與率",
         "utilization": "使用率",
         "feedback": "回饋率",
         "percent": "百分比（%）",
-        "week": "週次（起始日）",
+        "month": "月份",
         "domains": "各服務領域諮詢場次（計畫年度累計）",
         "sessions": "場次",
         "suppressed": "人數過少，不予顯示",
@@ -47,12 +47,12 @@ LABELS: dict[str, dict[str, str]] = {
         "other": "其他",
     },
     "en": {
-        "trend": "The three KPIs, week by week",
+        "trend": "The three KPIs, released month by month",
         "participation": "Participation",
         "utilization": "Utilization",
         "feedback": "Feedback rate",
         "percent": "Percent",
-        "week": "Week starting",
+        "month": "Month",
         "domains": "Sessions by domain (plan year to date)",
         "sessions": "Sessions",
         "suppressed": "too few to show",
@@ -68,9 +68,9 @@ LABELS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One week's published KPI rates (fractions, SUPPRESSED or None)."""
+    """One released month's KPI rates (fractions, SUPPRESSED or None)."""
 
-    week_start: date
+    start: date
     participation: Published
     utilization: Published
     feedback: Published
@@ -99,10 +99,10 @@ def _trend(axes: Any, points: Sequence[TrendPoint], text: Mapping[str, str]) -> 
     for kpi, colour in COLOURS.items():
         y = [_percent(getattr(p, kpi)) for p in points]
         axes.plot(x, y, marker="o", color=colour, label=text[kpi])
-    axes.set_xticks(x, [f"{p.week_start.month}/{p.week_start.day}" for p in points])
+    axes.set_xticks(x, [f"{p.start.year}/{p.start.month}" for p in points])
     axes.set_ylim(0, max([5.0, *(v for v in _all_values(points) if not math.isnan(v))]) * 1.35)
     axes.set_title(text["trend"])
-    axes.set_xlabel(text["week"])
+    axes.set_xlabel(text["month"])
     axes.set_ylabel(text["percent"])
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", ncol=3, fontsize=9)

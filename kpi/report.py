@@ -1,8 +1,9 @@
 """Digest and plan-year report content: message keys with parameters, CSV, XLSX and the chart.
 
-Everything here is built from the published (anonymised) structures of kpi.anonymise, so it
-holds only numbers, labels and suppression markers. Text is not rendered here: the digest is a
-list of message keys (locales/*/kpi.ftl) with parameters, rendered by the caller.
+Everything here is built from stored releases (kpi.released: protected, published figures
+of closed months and their 95 % errors), never from live counts, so it holds only numbers,
+labels and suppression markers, and every figure comes with its error. Text is not rendered
+here: the digest is a list of message keys (locales/*/kpi.ftl) with parameters.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kpi import chart, metrics
-from kpi import snapshot as snapshots
-from kpi.anonymise import SUPPRESSED, Published, publish, publish_months, thresholds
+from kpi import chart, released
+from kpi.anonymise import SUPPRESSED, Published
 from kpi.metrics import Period
+from kpi.released import Errors, Figures, Latest
 from storage.models import Organisation
 
 SHOWN, HIDDEN, NONE = "shown", "suppressed", "none"
-TREND_WEEKS = 8
+MONTH, YEAR = "month", "year"
+TREND_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -39,39 +41,45 @@ class Line:
 
 
 @dataclass(frozen=True)
-class WeeklyDigest:
-    """The published figures a weekly digest is made of."""
+class Digest:
+    """Released figures of one period (a month, or the plan year to a month's end) for HR."""
 
     organisation: str
-    week: Period
+    period: Period
     figures: dict[str, Any]
+    errors: Errors
+    change_errors: Errors
     plan_year: dict[str, Any]
+    year_errors: Errors
     trend: list[chart.TrendPoint]
+    released_on: date
+    next_release: date
 
     def lines(self) -> list[Line]:
         """The summary as message keys and parameters."""
         return digest_lines(self)
 
     def csv(self, locale: str = "zh-TW") -> bytes:
-        """The week, the week before, the change and the plan year to date, as CSV."""
+        """The period, its change, the plan year to its end, each with its error, as CSV."""
         return to_csv([digest_table(self, locale)])
 
     def chart(self, locale: str = "zh-TW") -> bytes:
-        """The PNG chart: KPI trends and the plan year's domain split."""
+        """The PNG chart: released monthly KPI trends and the plan year's domain split."""
         domains = {d: v["sessions"] for d, v in self.plan_year["sessions"]["by_domain"].items()}
         return chart.render(self.trend, domains, locale=locale)
 
 
 @dataclass(frozen=True)
 class PlanYearReport:
-    """The published figures of a plan year (to date) and of each of its months."""
+    """The released figures of a plan year (to its last released month) and of each month."""
 
     organisation: str
     period: Period
     minutes_per_year: int
     domains: list[str]
     year: dict[str, Any]
-    months: list[dict[str, Any]]
+    year_errors: Errors
+    months: list[Figures]
 
     def csv(self, locale: str = "zh-TW") -> bytes:
         """The report's tables, one after another, as CSV (UTF-8 with BOM for Excel)."""
@@ -82,79 +90,65 @@ class PlanYearReport:
         return to_xlsx(report_tables(self, locale))
 
 
-# ---- collecting --------------------------------------------------------------------------
+# ---- collecting (stored releases only, never live counts) -----------------------------------
 
 
 def _trend_point(figures: Mapping[str, Any]) -> chart.TrendPoint:
     return chart.TrendPoint(
-        week_start=date.fromisoformat(figures["period"]["start"]),
+        start=date.fromisoformat(figures["period"]["start"]),
         participation=figures["participation"]["rate"],
         utilization=figures["utilization"]["rate"],
         feedback=figures["feedback"]["rate"],
     )
 
 
-async def _week_figures(
-    session: AsyncSession, org: Organisation, week: Period, stored: Mapping[date, Any]
-) -> dict[str, Any]:
-    if week.start in stored:
-        return dict(stored[week.start])
-    counts = await metrics.period_counts(session, org, week)
-    return publish(counts, thresholds(org))
-
-
-async def _trend(
-    session: AsyncSession, org: Organisation, week: Period, weeks: int
-) -> list[chart.TrendPoint]:
-    periods = [
-        Period(week.start - timedelta(days=7 * i), week.end - timedelta(days=7 * i))
-        for i in range(weeks)
-    ]
-    rows = await snapshots.read(
-        session, org.id, start=periods[-1].end, end=week.end + timedelta(days=7)
-    )
-    stored = {
-        date.fromisoformat(s.metrics["week"]["period"]["start"]): s.metrics["week"] for s in rows
-    }
-    figures = [await _week_figures(session, org, p, stored) for p in reversed(periods)]
-    return [_trend_point(f) for f in figures]
-
-
-async def weekly_digest(
-    session: AsyncSession, org: Organisation, *, today: date, weeks: int = TREND_WEEKS
-) -> WeeklyDigest:
-    """The digest of the last complete week before `today` (weeks end before digest_weekday)."""
-    week = metrics.last_complete_week(org, today)
-    t = thresholds(org)
-    current = await metrics.period_counts(session, org, week)
-    previous = await metrics.period_counts(session, org, week.previous())
-    year = await metrics.period_counts(session, org, metrics.plan_year_to_date(org, week.end))
-    return WeeklyDigest(
+def digest_of(org: Organisation, found: Latest, *, today: date, span: str = MONTH) -> Digest:
+    """The digest of the released month (with its change) or of the plan year to its end."""
+    shown = found.month if span == MONTH else found.plan_year
+    return Digest(
         organisation=org.name,
-        week=week,
-        figures=publish(current, t, previous=previous),
-        plan_year=publish(year, t),
-        trend=await _trend(session, org, week, weeks),
+        period=shown.period,
+        figures=shown.published,
+        errors=shown.errors,
+        change_errors=found.change_errors if span == MONTH else {},
+        plan_year=found.plan_year.published,
+        year_errors=found.plan_year.errors,
+        trend=[_trend_point(m.published) for m in found.trend],
+        released_on=shown.released_on,
+        next_release=released.next_release(org, today),
     )
+
+
+async def released_digest(
+    session: AsyncSession,
+    org: Organisation,
+    *,
+    today: date,
+    span: str = MONTH,
+    ending_by: date | None = None,
+    trend: int = TREND_MONTHS,
+) -> Digest | None:
+    """The latest released month (or its plan year) as a digest; None before the first release."""
+    found = await released.latest(session, org, ending_by=ending_by, trend=trend)
+    return digest_of(org, found, today=today, span=span) if found is not None else None
 
 
 async def plan_year_report(
     session: AsyncSession, org: Organisation, *, on: date
-) -> PlanYearReport:
-    """The plan year containing `on`, up to and including `on`, and its months."""
-    months = metrics.plan_year_months(org, on)
-    end = min(months[-1].end, on + timedelta(days=1))
-    months = [Period(m.start, min(m.end, end)) for m in months if m.start < end]
-    t = thresholds(org)
-    year = await metrics.period_counts(session, org, Period(months[0].start, end))
-    monthly = [await metrics.period_counts(session, org, m) for m in months]
+) -> PlanYearReport | None:
+    """The plan year containing `on`, from its month releases up to `on`; None if none yet."""
+    found = await released.plan_year_months(session, org, on=on)
+    if found is None:
+        return None
+    year, months = found
     return PlanYearReport(
         organisation=org.name,
-        period=Period(months[0].start, end),
+        period=year.period,
         minutes_per_year=org.minutes_per_year,
         domains=[d.value for d in org.domains],
-        year=publish(year, t),
-        months=publish_months(monthly, t),
+        year=year.published,
+        year_errors=year.errors,
+        months=months,
     )
 
 
@@ -179,50 +173,103 @@ def _hours(minutes: Published) -> float:
     return round(float(minutes) / 60, 1) if isinstance(minutes, int | float) else 0.0
 
 
-def _rate_line(key: str, block: Mapping[str, Published], **extra: Any) -> Line:
+def _err(value: float | None) -> float:
+    return float(value) if value is not None else 0.0
+
+
+def _rate_line(
+    key: str,
+    block: Mapping[str, Published],
+    error: float | None,
+    count_error: float | None,
+    **extra: Any,
+) -> Line:
     return Line(
         key,
         {
             "state": _state(block["rate"]),
             "percent": _pct(block["rate"]),
+            "error": _err(error),
             "count": _num(block["count"]),
+            "count_error": _err(count_error),
             **extra,
         },
     )
 
 
-def _change_line(key: str, change: Published | Mapping[str, Any], *, rate: bool) -> Line:
+def _share_line(key: str, value: Published, error: float | None) -> Line:
+    return Line(key, {"state": _state(value), "percent": _pct(value), "error": _err(error)})
+
+
+def _change_line(
+    key: str, change: Published | Mapping[str, Any], error: float | None, *, rate: bool
+) -> Line:
     if not isinstance(change, Mapping):
-        return Line(key, {"state": _state(change), "difference": 0, "multiple": 0})
+        return Line(key, {"state": _state(change), "difference": 0, "multiple": 0, "error": 0.0})
     difference = round(change["difference"] * 100, 1) if rate else change["difference"]
     multiple = change["multiple"]
-    state = SHOWN if multiple is not None else NONE
-    return Line(key, {"state": state, "difference": difference, "multiple": multiple or 0})
+    state = SHOWN if multiple is not None and error is not None else NONE
+    return Line(
+        key,
+        {
+            "state": state,
+            "difference": difference,
+            "multiple": multiple or 0,
+            "error": _err(error),
+        },
+    )
 
 
-def digest_lines(digest: WeeklyDigest) -> list[Line]:
-    """The weekly summary: one line per KPI, changes against the previous week, notes."""
-    f, y, c = digest.figures, digest.plan_year, digest.figures["change"]
+def _changes(digest: Digest) -> dict[str, Line]:
+    c, e = digest.figures.get("change"), digest.change_errors
+    if c is None:
+        return {}
+    return {
+        "participation": _change_line(
+            "kpi-change-participation", c["participation"], e["participation"], rate=True
+        ),
+        "utilization": _change_line(
+            "kpi-change-utilization", c["utilization"], e["utilization"], rate=True
+        ),
+        "sessions": _change_line("kpi-change-sessions", c["sessions"], e["sessions"], rate=False),
+    }
+
+
+def digest_lines(digest: Digest) -> list[Line]:
+    """The summary: one line per figure with its error, changes against the month before, notes."""
+    f, e, y, ye = digest.figures, digest.errors, digest.plan_year, digest.year_errors
     fb = f["feedback"]
     sessions = f["sessions"]["total"]
-    return [
+    changes = _changes(digest)
+    lines: list[Line | None] = [
         Line(
             "kpi-digest-title",
             {
                 "organisation": digest.organisation,
-                "first_day": digest.week.start,
-                "last_day": digest.week.end - timedelta(days=1),
+                "first_day": digest.period.start,
+                "last_day": digest.period.end - timedelta(days=1),
             },
         ),
-        _rate_line("kpi-participation", f["participation"], headcount=_num(f["headcount"])),
-        _change_line("kpi-change-participation", c["participation"], rate=True),
-        _rate_line("kpi-utilization", f["utilization"]),
-        _change_line("kpi-change-utilization", c["utilization"], rate=True),
-        Line("kpi-sessions", {"state": _state(sessions), "sessions": _num(sessions)}),
-        _change_line("kpi-change-sessions", c["sessions"], rate=False),
+        _rate_line(
+            "kpi-participation",
+            f["participation"],
+            e["participation"],
+            e["participants"],
+            headcount=_num(f["headcount"]),
+        ),
+        changes.get("participation"),
+        _rate_line("kpi-utilization", f["utilization"], e["utilization"], e["users"]),
+        changes.get("utilization"),
+        Line(
+            "kpi-sessions",
+            {"state": _state(sessions), "sessions": _num(sessions), "error": _err(e["sessions"])},
+        ),
+        changes.get("sessions"),
         _rate_line(
             "kpi-feedback",
             {"rate": fb["rate"], "count": fb["answered"]},
+            e["feedback_rate"],
+            e["answered"],
             prompts=_num(fb["prompts"]),
         ),
         Line(
@@ -230,37 +277,41 @@ def digest_lines(digest: WeeklyDigest) -> list[Line]:
             {
                 "state": _state(fb["satisfaction_mean"]),
                 "mean": float(_num(fb["satisfaction_mean"])),
+                "error": _err(e["satisfaction_mean"]),
             },
         ),
-        Line(
-            "kpi-satisfied",
-            {"state": _state(fb["satisfied_share"]), "percent": _pct(fb["satisfied_share"])},
-        ),
-        Line(
-            "kpi-resolved",
-            {"state": _state(fb["resolved_share"]), "percent": _pct(fb["resolved_share"])},
-        ),
-        Line(
-            "kpi-again", {"state": _state(fb["again_share"]), "percent": _pct(fb["again_share"])}
-        ),
+        _share_line("kpi-satisfied", fb["satisfied_share"], e["satisfied_share"]),
+        _share_line("kpi-resolved", fb["resolved_share"], e["resolved_share"]),
+        _share_line("kpi-again", fb["again_share"], e["again_share"]),
         Line(
             "kpi-hours-year",
             {
                 "state": _state(y["hours"]["rate"]),
                 "percent": _pct(y["hours"]["rate"]),
+                "error": _err(ye["hours_share"]),
                 "used": _hours(y["hours"]["used_minutes"]),
+                "used_error": _err(ye["used_hours"]),
                 "allotted": _hours(y["hours"]["allotted_minutes"]),
             },
         ),
         Line(
             "kpi-crisis",
-            {"state": _state(f["crisis_referrals"]), "count": _num(f["crisis_referrals"])},
+            {
+                "state": _state(f["crisis_referrals"]),
+                "count": _num(f["crisis_referrals"]),
+                "error": _err(e["crisis"]),
+            },
         ),
         Line(
             "kpi-suppression-note",
             {"people": f["min_group"]["people"], "usage": f["min_group"]["usage"]},
         ),
+        Line(
+            "kpi-release-note",
+            {"released": digest.released_on, "next_release": digest.next_release},
+        ),
     ]
+    return [line for line in lines if line is not None]
 
 
 # ---- tables ------------------------------------------------------------------------------
@@ -272,11 +323,12 @@ TEXT: dict[str, dict[str, str]] = {
         "suppressed": "不予顯示",
         "none": "—",
         "metric": "指標",
-        "week": "本週",
+        "period": "本期",
+        "error": "±（95%）",
         "difference": "變化",
         "multiple": "成長倍數",
-        "plan_year": "計畫年度累計",
-        "digest": "每週 KPI 摘要",
+        "plan_year": "計畫年度累計（至本期末）",
+        "digest": "KPI 摘要（已發布數據）",
         "summary": "員工協助方案年度成果彙整表",
         "monthly": "各月統計",
         "domains": "服務領域統計",
@@ -288,18 +340,20 @@ TEXT: dict[str, dict[str, str]] = {
         "share": "場次占比（%）",
         "footnote": (
             "少於最低人數門檻（人數類 {people} 人、諮詢使用類 {usage} 人）之數值不予顯示；"
-            "所有數據皆經去識別化。"
+            "所有數據皆經去識別化，並加入隨機干擾保護個人隱私；「±」為 95% 誤差範圍"
+            "（比率為百分點）。數據每月發布，於該月結束 14 天後發布。"
         ),
     },
     "en": {
         "suppressed": "suppressed",
         "none": "n/a",
         "metric": "Metric",
-        "week": "This week",
+        "period": "This period",
+        "error": "± (95%)",
         "difference": "Change",
         "multiple": "Growth multiple",
-        "plan_year": "Plan year to date",
-        "digest": "Weekly KPI digest",
+        "plan_year": "Plan year to the period's end",
+        "digest": "KPI digest (released figures)",
         "summary": "EAP year-end summary table",
         "monthly": "By month",
         "domains": "By service domain",
@@ -311,7 +365,9 @@ TEXT: dict[str, dict[str, str]] = {
         "share": "Share of sessions (%)",
         "footnote": (
             "Figures under the minimum group size ({people} for headcounts, {usage} for "
-            "counseling use) are suppressed; all data are de-identified."
+            "counseling use) are suppressed; all data are de-identified and carry random noise "
+            "that protects each person; ± is the 95% margin of error (percentage points for "
+            "rates). Figures are released monthly, 14 days after the month ends."
         ),
     },
 }
@@ -442,35 +498,53 @@ def _dig(tree: Mapping[str, Any], path: Sequence[str]) -> Any:
     return tree
 
 
-def _change_cells(
-    figures: Mapping[str, Any], path: tuple[str, ...], kind: str, locale: str
-) -> list[Any]:
+def _error_cell(value: Published, error: float | None) -> Any:
+    """A figure's error cell: blank where the figure is hidden, missing or exact."""
+    if value == SUPPRESSED or value is None or error is None:
+        return ""
+    return error
+
+
+def _change_cells(digest: Digest, path: tuple[str, ...], kind: str, locale: str) -> list[Any]:
     name = CHANGES.get(path)
-    if name is None:
-        return ["", ""]
-    change = figures["change"][name]
-    if not isinstance(change, Mapping):
-        return [_out(change, locale), _out(change, locale)]
-    return [_out(change["difference"], locale, kind=kind), _out(change["multiple"], locale)]
+    change = digest.figures.get("change")
+    if name is None or change is None:
+        return ["", "", ""]
+    cell = change[name]
+    if not isinstance(cell, Mapping):
+        return [_out(cell, locale), "", _out(cell, locale)]
+    difference = _out(cell["difference"], locale, kind=kind)
+    error = _error_cell(cell["difference"], digest.change_errors.get(name))
+    return [difference, error, _out(cell["multiple"], locale)]
 
 
-def digest_table(digest: WeeklyDigest, locale: str) -> Table:
-    """The digest's CSV table: this week, the change, the plan year to date."""
+def digest_table(digest: Digest, locale: str) -> Table:
+    """The digest's CSV table: the period, the change, the plan year, each with its error."""
     text, names = _text(locale), _metric(locale)
     header = [
         text["metric"],
-        text["week"],
+        text["period"],
+        text["error"],
         text["difference"],
+        text["error"],
         text["multiple"],
         text["plan_year"],
+        text["error"],
     ]
     rows = [header]
     for label, path, kind in DIGEST_METRICS:
-        week = _out(_dig(digest.figures, path), locale, kind=kind)
-        year = _out(_dig(digest.plan_year, path), locale, kind=kind)
-        rows.append([names[label], week, *_change_cells(digest.figures, path, kind, locale), year])
-    for domain, cells in _domain_rows(digest.figures, digest.plan_year, locale):
-        rows.append([domain, *cells])
+        shown, year = _dig(digest.figures, path), _dig(digest.plan_year, path)
+        rows.append(
+            [
+                names[label],
+                _out(shown, locale, kind=kind),
+                _error_cell(shown, digest.errors.get(label)),
+                *_change_cells(digest, path, kind, locale),
+                _out(year, locale, kind=kind),
+                _error_cell(year, digest.year_errors.get(label)),
+            ]
+        )
+    rows.extend(_domain_rows(digest, locale))
     return text["digest"], rows
 
 
@@ -478,93 +552,100 @@ def _domain_label(domain: str, locale: str) -> str:
     return chart.labels(locale).get(domain, domain)
 
 
-def _domain_rows(
-    week: Mapping[str, Any], year: Mapping[str, Any], locale: str
-) -> list[tuple[str, list[Any]]]:
-    names = _metric(locale)
+def _domain_rows(digest: Digest, locale: str) -> list[list[Any]]:
+    names, e, ye = _metric(locale), digest.errors, digest.year_errors
     rows = []
-    for domain, cell in year["sessions"]["by_domain"].items():
-        this = week["sessions"]["by_domain"].get(domain, {"sessions": 0, "minutes": 0})
+    for domain, cell in digest.plan_year["sessions"]["by_domain"].items():
+        this = digest.figures["sessions"]["by_domain"].get(domain, {"sessions": 0, "minutes": 0})
         label = _domain_label(domain, locale)
-        rows.append(
-            (
-                names["domain_sessions"].format(domain=label),
-                [_out(this["sessions"], locale), "", "", _out(cell["sessions"], locale)],
-            )
-        )
-        rows.append(
-            (
-                names["domain_hours"].format(domain=label),
+        for name, key, kind, error in (
+            ("domain_sessions", "sessions", "count", "domain_sessions"),
+            ("domain_hours", "minutes", "hours", "domain_hours"),
+        ):
+            rows.append(
                 [
-                    _out(this["minutes"], locale, kind="hours"),
+                    names[name].format(domain=label),
+                    _out(this[key], locale, kind=kind),
+                    _error_cell(this[key], e.get(error)),
                     "",
                     "",
-                    _out(cell["minutes"], locale, kind="hours"),
-                ],
+                    "",
+                    _out(cell[key], locale, kind=kind),
+                    _error_cell(cell[key], ye.get(error)),
+                ]
             )
-        )
     return rows
 
 
 # ---- plan-year report ----------------------------------------------------------------------
 
 
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("section_mechanism", ("headcount", "hours_per_person", "allotted_hours", "domains_offered")),
+    ("section_promotion", ("participants", "participation")),
+    (
+        "section_service",
+        (
+            "users",
+            "utilization",
+            "sessions",
+            "used_hours",
+            "hours_share",
+            "repeat_use",
+            "no_show",
+            "late_cancel",
+        ),
+    ),
+    (
+        "section_feedback",
+        (
+            "prompts",
+            "answered",
+            "feedback_rate",
+            "satisfied_share",
+            "satisfaction_mean",
+            "resolved_share",
+            "again_share",
+        ),
+    ),
+    ("section_crisis", ("crisis",)),
+)
+PATHS = {label: (path, kind) for label, path, kind in DIGEST_METRICS}
+
+
+def _summary_cells(report: PlanYearReport, label: str, locale: str) -> list[Any]:
+    """A summary row's value and error."""
+    if label == "hours_per_person":
+        return [round(report.minutes_per_year / 60, 1), ""]
+    if label == "domains_offered":
+        joint = "、" if locale == "zh-TW" else ", "
+        return [joint.join(_domain_label(d, locale) for d in report.domains), ""]
+    path, kind = PATHS[label]
+    value = _dig(report.year, path)
+    error = report.year_errors.get(label) or None  # exact figures (headcount) carry no ±
+    return [_out(value, locale, kind=kind), _error_cell(value, error)]
+
+
 def _summary_rows(report: PlanYearReport, locale: str) -> list[list[Any]]:
-    names, y = _metric(locale), report.year
-    domains = (
-        "、".join(_domain_label(d, locale) for d in report.domains)
-        if locale == "zh-TW"
-        else ", ".join(_domain_label(d, locale) for d in report.domains)
-    )
-    sections: list[tuple[str, list[tuple[str, Any]]]] = [
-        (
-            "section_mechanism",
-            [
-                ("headcount", _out(y["headcount"], locale)),
-                ("hours_per_person", round(report.minutes_per_year / 60, 1)),
-                ("allotted_hours", _out(y["hours"]["allotted_minutes"], locale, kind="hours")),
-                ("domains_offered", domains),
-            ],
-        ),
-        (
-            "section_promotion",
-            [
-                ("participants", _out(y["participation"]["count"], locale)),
-                ("participation", _out(y["participation"]["rate"], locale, kind="rate")),
-            ],
-        ),
-        (
-            "section_service",
-            [
-                ("users", _out(y["utilization"]["count"], locale)),
-                ("utilization", _out(y["utilization"]["rate"], locale, kind="rate")),
-                ("sessions", _out(y["sessions"]["total"], locale)),
-                ("used_hours", _out(y["hours"]["used_minutes"], locale, kind="hours")),
-                ("hours_share", _out(y["hours"]["rate"], locale, kind="rate")),
-                ("repeat_use", _out(y["repeat_use"]["rate"], locale, kind="rate")),
-                ("no_show", _out(y["no_show"]["rate"], locale, kind="rate")),
-                ("late_cancel", _out(y["late_cancel"]["rate"], locale, kind="rate")),
-            ],
-        ),
-        (
-            "section_feedback",
-            [
-                ("prompts", _out(y["feedback"]["prompts"], locale)),
-                ("answered", _out(y["feedback"]["answered"], locale)),
-                ("feedback_rate", _out(y["feedback"]["rate"], locale, kind="rate")),
-                ("satisfied_share", _out(y["feedback"]["satisfied_share"], locale, kind="rate")),
-                ("satisfaction_mean", _out(y["feedback"]["satisfaction_mean"], locale)),
-                ("resolved_share", _out(y["feedback"]["resolved_share"], locale, kind="rate")),
-                ("again_share", _out(y["feedback"]["again_share"], locale, kind="rate")),
-            ],
-        ),
-        ("section_crisis", [("crisis", _out(y["crisis_referrals"], locale))]),
-    ]
+    names = _metric(locale)
     rows = []
-    for section, items in sections:
-        for index, (label, value) in enumerate(items):
-            rows.append([names[section] if index == 0 else "", names[label], value, ""])
+    for section, labels in SECTIONS:
+        for index, label in enumerate(labels):
+            cells = _summary_cells(report, label, locale)
+            rows.append([names[section] if index == 0 else "", names[label], *cells, ""])
     return rows
+
+
+MONTH_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("participants", ("participation", "count"), "count"),
+    ("participation", ("participation", "rate"), "rate"),
+    ("users", ("utilization", "count"), "count"),
+    ("utilization", ("utilization", "rate"), "rate"),
+    ("sessions", ("sessions", "total"), "count"),
+    ("used_hours", ("hours", "used_minutes"), "hours"),
+    ("feedback_rate", ("feedback", "rate"), "rate"),
+    ("satisfaction_mean", ("feedback", "satisfaction_mean"), "count"),
+)
 
 
 def report_tables(report: PlanYearReport, locale: str = "zh-TW") -> list[Table]:
@@ -574,48 +655,45 @@ def report_tables(report: PlanYearReport, locale: str = "zh-TW") -> list[Table]:
     span = f"{report.period.start.isoformat()} – {last.isoformat()}"
     title = f"{report.organisation} {text['summary']}（{span}）"
     footnote = text["footnote"].format(**report.year["min_group"])
-    summary = [[title], [text["item"], text["metric"], text["value"], text["note"]]]
-    summary += _summary_rows(report, locale)
-    summary.append([footnote])
-    monthly_header = [
-        text["month"],
-        names["participants"],
-        names["participation"],
-        names["users"],
-        names["utilization"],
-        names["sessions"],
-        names["used_hours"],
-        names["feedback_rate"],
-        names["satisfaction_mean"],
-    ]
+    header = [text["item"], text["metric"], text["value"], text["error"], text["note"]]
+    summary = [[title], header, *_summary_rows(report, locale), [footnote]]
+    monthly_header = [text["month"]]
+    for label, _, _ in MONTH_COLUMNS:
+        monthly_header += [names[label], text["error"]]
     monthly = [monthly_header] + [_month_row(m, locale) for m in report.months] + [[footnote]]
-    domain_header = [text["domain"], names["sessions"], text["share"], names["used_hours"]]
+    domain_header = [
+        text["domain"],
+        names["sessions"],
+        text["error"],
+        text["share"],
+        text["error"],
+        names["used_hours"],
+        text["error"],
+    ]
     domains = [domain_header]
+    e = report.year_errors
     for domain, cell in report.year["sessions"]["by_domain"].items():
         domains.append(
             [
                 _domain_label(domain, locale),
                 _out(cell["sessions"], locale),
+                _error_cell(cell["sessions"], e["domain_sessions"]),
                 _out(cell["share"], locale, kind="rate"),
+                _error_cell(cell["share"], e["domain_share"]),
                 _out(cell["minutes"], locale, kind="hours"),
+                _error_cell(cell["minutes"], e["domain_hours"]),
             ]
         )
     domains.append([footnote])
     return [(text["summary"], summary), (text["monthly"], monthly), (text["domains"], domains)]
 
 
-def _month_row(month: Mapping[str, Any], locale: str) -> list[Any]:
-    return [
-        month["period"]["start"],
-        _out(month["participation"]["count"], locale),
-        _out(month["participation"]["rate"], locale, kind="rate"),
-        _out(month["utilization"]["count"], locale),
-        _out(month["utilization"]["rate"], locale, kind="rate"),
-        _out(month["sessions"], locale),
-        _out(month["used_minutes"], locale, kind="hours"),
-        _out(month["feedback_rate"], locale, kind="rate"),
-        _out(month["satisfaction_mean"], locale),
-    ]
+def _month_row(month: Figures, locale: str) -> list[Any]:
+    row: list[Any] = [month.period.start.isoformat()]
+    for label, path, kind in MONTH_COLUMNS:
+        value = _dig(month.published, path)
+        row += [_out(value, locale, kind=kind), _error_cell(value, month.errors.get(label))]
+    return row
 
 
 def to_csv(tables: Sequence[Table]) -> bytes:

@@ -1,9 +1,9 @@
-"""Daily KPI snapshots: one anonymised row per organisation and local day, written idempotently.
+"""Daily KPI snapshots: one row per organisation and local day, written idempotently.
 
-The snapshot of day D holds the published figures of the last complete digest week on D (with
-its change against the week before) and of the plan year up to that week's end. Every snapshot
-of one week therefore holds the same figures, so consecutive daily rows cannot be subtracted to
-learn about a single day.
+The snapshot of day D records what HR could read on D: the published figures of the latest
+released month (with its change against the month before) and of the plan year to that
+month's end, both copied from the stored releases (kpi.released), never computed from live
+counts. Every snapshot between two releases therefore holds the same figures.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kpi import metrics
-from kpi.anonymise import publish, thresholds
+from kpi import released
 from storage import orgs
 from storage.db import unit_of_work
 from storage.models import KpiSnapshot, Organisation
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -39,16 +38,12 @@ def snapshot_day(org: Organisation, now: datetime) -> date:
 
 
 async def compute(session: AsyncSession, org: Organisation, day: date) -> dict[str, Any]:
-    """The published figures filed under `day` (aggregates only, in 21 queries)."""
-    week = metrics.last_complete_week(org, day)
-    t = thresholds(org)
-    current = await metrics.period_counts(session, org, week)
-    previous = await metrics.period_counts(session, org, week.previous())
-    year = await metrics.period_counts(session, org, metrics.plan_year_to_date(org, week.end))
+    """The released figures HR could read on `day` (None for both before the first release)."""
+    found = await released.latest(session, org, ending_by=day)
     return {
         "version": SNAPSHOT_VERSION,
-        "week": publish(current, t, previous=previous),
-        "plan_year": publish(year, t),
+        "month": found.month.published if found else None,
+        "plan_year": found.plan_year.published if found else None,
     }
 
 

@@ -164,7 +164,7 @@ STEPS: dict[str, Setup] = {
     "counselor/block-slot": with_taps(counselor, "co:blk"),
     "counselor/decline-confirm": counselor_declining,
     "hr/menu": with_taps(hr),
-    "hr/kpi": with_taps(hr, "hr:k:week"),
+    "hr/kpi": with_taps(hr, "hr:k:month"),
 }
 
 

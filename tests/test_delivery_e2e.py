@@ -32,6 +32,7 @@ from tests.conftest import TEST_KEY
 from tests.fake_line import ACCESS_TOKEN, CHANNEL_SECRET, FakeLine, LineBot, Webhooks, png_size
 from tests.fake_line import user_id as line_user
 from tests.fake_telegram import FakeTelegram, Shown
+from tests.helpers import release_figures
 from tests.test_counselors import invite_counselor
 from tests.test_dialog_onboarding import code_of, seed_demo
 from tests.test_line import actions, book_first_slot, exchange, opening, tap, texts
@@ -321,6 +322,7 @@ async def test_digest_reaches_hr_on_telegram_and_line_with_the_chart(
     pushes = len(line.accepted("push", to=hr_line))
 
     now = utcnow()
+    await release_figures(product.sessions, now)  # no noise: this checks the delivery
     async with unit_of_work(product.sessions) as session:
         org = await orgs.by_code(session, "DEMO")
         assert await send_for(session, org, now) == 2  # the demo's own HR user is unlinked
@@ -339,12 +341,17 @@ async def test_digest_reaches_hr_on_telegram_and_line_with_the_chart(
     summary_en, chart_en, csv_en = await digest_in(product, "en", now, telegram=True)
     sent = telegram.shown_in(hr_telegram.id)[shown_before:]
     calls = [(c.method, c.params["chat_id"]) for c in telegram.calls[calls_before:]]
-    # The summary fits Telegram's 1024-character caption, so it rides on the photo.
-    assert calls == [("sendPhoto", hr_telegram.id), ("sendDocument", hr_telegram.id)]
-    assert len(sent) == 2
+    # With each figure's error the summary and the chart's caption pass Telegram's 1024-character
+    # caption, so the text goes first and the chart follows without a caption.
+    assert calls == [
+        ("sendMessage", hr_telegram.id),
+        ("sendPhoto", hr_telegram.id),
+        ("sendDocument", hr_telegram.id),
+    ]
+    assert len(sent) == 3
     assert sent[0].text == f"{rendered('en', summary_en)}\n\n{rendered('en', chart_en)}"
-    assert sent[1].text == rendered("en", csv_en)
-    photo, sheet = sent[0].file, sent[1].file
+    assert sent[2].text == rendered("en", csv_en)
+    photo, sheet = sent[1].file, sent[2].file
     assert photo is not None and sheet is not None
     assert photo.filename.endswith(".png") and photo.content.startswith(PNG_SIGNATURE)
     assert chart_en.attachment is not None

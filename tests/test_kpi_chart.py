@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from kpi.anonymise import SUPPRESSED as S
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 POINTS = [
     chart.TrendPoint(
-        week_start=date(2026, 9, 28) + timedelta(days=7 * i),
+        start=date(2026, 1 + i, 1),
         participation=0.10 + 0.02 * i,
         utilization=S if i == 2 else 0.03 + 0.01 * i,
         feedback=None if i == 0 else 0.5,

@@ -1,4 +1,4 @@
-"""Daily snapshots: one row per organisation and day, idempotent, aggregates only."""
+"""Daily snapshots: one row per organisation and day, idempotent, released figures only."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kpi import snapshot
-from kpi.anonymise import SUPPRESSED as S
 from storage.db import unit_of_work
 from storage.models import KpiSnapshot, RosterEntry
 from tests.conftest import BASE_NOW
-from tests.helpers import Clock
-from tests.test_kpi_metrics import WEEK, seed
+from tests.helpers import Clock, release_figures
+from tests.test_kpi_metrics import seed
+from tests.test_kpi_release import SETTLED
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ async def test_two_workers_at_once_write_one_row_each(
     assert len(await _rows(sessions)) == 2
 
 
-async def test_changed_data_updates_the_days_row(
+async def test_live_data_never_moves_a_snapshot_only_a_release_does(
     sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     world = await seed(sessions)
@@ -73,26 +73,27 @@ async def test_changed_data_updates_the_days_row(
                     updated_at=clock.now,
                 )
             )
-    assert await snapshot.snapshot_all(sessions, clock.now) == 1
-    rows = await _rows(sessions)
-    assert len(rows) == 2
-    acme = next(r for r in rows if r.organisation_id == world.org.id)
-    assert acme.metrics["week"]["headcount"] == 12 + 10
+    assert await snapshot.snapshot_all(sessions, clock.now) == 0
+    await release_figures(sessions, clock.now)  # no noise: this checks the plumbing
+    assert await snapshot.snapshot_all(sessions, clock.now) == 2
+    acme = next(r for r in await _rows(sessions) if r.organisation_id == world.org.id)
+    assert acme.metrics["month"]["headcount"] == 12 + 10  # the roster when October was released
 
 
 async def test_snapshot_contents(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
     world = await seed(sessions)
-    await snapshot.snapshot_all(sessions, clock.now)
+    await release_figures(sessions, SETTLED)  # no noise: this checks the plumbing
+    await snapshot.snapshot_all(sessions, SETTLED)
     async with unit_of_work(sessions) as session:
-        found = await snapshot.latest(session, world.org.id, on=date(2026, 11, 30))
+        found = await snapshot.latest(session, world.org.id, on=date(2026, 12, 31))
     assert found is not None
-    assert found.day == date(2026, 11, 24)
+    assert found.day == date(2026, 12, 15)
     body = found.metrics
     assert body["version"] == snapshot.SNAPSHOT_VERSION
-    assert body["week"]["period"] == {"start": "2026-11-16", "end": "2026-11-23"}
-    assert body["week"]["previous_period"] == {"start": "2026-11-09", "end": "2026-11-16"}
-    assert body["week"]["change"]["participants"] == S  # 3 and 1 people, both under 5
-    assert body["plan_year"]["period"] == {"start": "2026-01-01", "end": WEEK.end.isoformat()}
+    assert body["month"]["period"] == {"start": "2026-11-01", "end": "2026-12-01"}
+    assert body["month"]["previous_period"] == {"start": "2026-10-01", "end": "2026-11-01"}
+    assert body["month"]["error"]["people"] == 26
+    assert body["plan_year"]["period"] == {"start": "2026-01-01", "end": "2026-12-01"}
     assert body["plan_year"]["headcount"] == 12
 
 
@@ -100,7 +101,8 @@ async def test_no_identifier_pseudonym_note_or_comment_in_any_snapshot(
     sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     world = await seed(sessions)
-    await snapshot.snapshot_all(sessions, clock.now)
+    await release_figures(sessions, SETTLED)  # no noise: the exact counts are the hardest case
+    await snapshot.snapshot_all(sessions, SETTLED)
     text = json.dumps([r.metrics for r in await _rows(sessions)], ensure_ascii=False)
     assert len(world.secrets) > 30
     leaked = [secret for secret in world.secrets if secret in text]

@@ -347,17 +347,16 @@ flood-slow-down = That's a lot of messages at once; please wait a few seconds be
 
 ## HR
 hr-menu = Hello { $name }. You will only ever see anonymous totals here. Choose:
-hr-kpi-week = Last week's KPIs
-hr-kpi-month = KPIs, last 30 days
-hr-kpi-year = KPIs, plan year to date
+hr-kpi-month = KPIs, last released month
+hr-kpi-year = KPIs, plan year to the last released month
 hr-export = Export CSV
 hr-kpi = 📊 { $organisation }: { $first_day } to { $last_day }
     { $body }
-hr-digest = 📊 { $organisation }: weekly EAP summary ({ $first_day } to { $last_day })
+hr-digest = 📊 { $organisation }: weekly EAP summary, latest released month ({ $first_day } to { $last_day })
     { $body }
-hr-digest-chart = KPI trends over 8 weeks and sessions by domain this plan year.
-hr-digest-csv = This week's figures (CSV).
-hr-export-ready = The plan year's anonymous figures (CSV) are attached.
+hr-digest-chart = KPI trends by released month and sessions by domain, plan year to that month.
+hr-digest-csv = The released month's figures with their errors (CSV).
+hr-export-ready = The plan year's released figures, month by month with their errors (CSV), are attached.
 waitlist-days = We'll only offer times on:
     { $body }
 weekday-0 = Monday

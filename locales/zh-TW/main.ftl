@@ -347,17 +347,16 @@ flood-slow-down = 訊息有點多，我需要一點時間處理。請稍候幾�
 
 ## 人資
 hr-menu = { $name } 您好，這裡只提供匿名統計。請選擇：
-hr-kpi-week = 上週 KPI
-hr-kpi-month = 近 30 天 KPI
-hr-kpi-year = 本計畫年度 KPI
+hr-kpi-month = 最近發布月份 KPI
+hr-kpi-year = 本計畫年度 KPI（至最近發布月份）
 hr-export = 匯出 CSV
 hr-kpi = 📊 { $organisation }：{ $first_day } 至 { $last_day }
     { $body }
-hr-digest = 📊 { $organisation } 每週 EAP 摘要（{ $first_day } 至 { $last_day }）
+hr-digest = 📊 { $organisation } 每週 EAP 摘要：最近發布月份（{ $first_day } 至 { $last_day }）
     { $body }
-hr-digest-chart = 近 8 週 KPI 趨勢與本年度各服務領域場次。
-hr-digest-csv = 本週數據（CSV）。
-hr-export-ready = 本計畫年度的匿名統計（CSV）如附件。
+hr-digest-chart = 各已發布月份的 KPI 趨勢，與本計畫年度至該月的各服務領域場次。
+hr-digest-csv = 已發布月份的數據與誤差範圍（CSV）。
+hr-export-ready = 本計畫年度已發布的各月統計與誤差範圍（CSV）如附件，請您查收。
 waitlist-days = 只在這些日子通知您：
     { $body }
 weekday-0 = 週一
