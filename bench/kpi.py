@@ -110,9 +110,9 @@ def _people(d: Dialect, members: int) -> list[str]:
         f"updated_at) SELECT 1, 'h' || i, 'D' || (i % 20), "
         f"CASE WHEN i % 20 = 0 THEN 'left' ELSE 'active' END, {d.stamp('0', '0')} "
         f"FROM {d.numbers(str(members))}",
-        "INSERT INTO member (channel, external_id, locale, consent_at, pseudonym, "
+        "INSERT INTO member (channel, external_id, locale, consent_at, pseudonym, grant_key, "
         "organisation_id, roster_entry_id, linked_at, first_seen_at) SELECT 'test', 'e' || id, "
-        f"'zh-TW', {d.stamp('0', '0')}, 'p' || id, 1, id, {d.stamp('0', '0')}, "
+        f"'zh-TW', {d.stamp('0', '0')}, 'p' || id, 'g' || id, 1, id, {d.stamp('0', '0')}, "
         f"{d.stamp('0', '0')} FROM roster_entry",
         "INSERT INTO member_activity (organisation_id, member_id, pseudonym, kind, day) "
         f"SELECT 1, id, pseudonym, 'viewed_services', {d.day(f'id % {DAYS}')} FROM member "

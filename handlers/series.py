@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from handlers import notify
 from handlers.menu import main_choices
-from handlers.types import Choice, Key, Reply, Turn
+from handlers.types import Choice, Key, Lines, Reply, Turn
 from storage import counselors, orgs, series
 
 OPTIONS = ((1, 4), (1, 8), (2, 4), (2, 6))
@@ -85,7 +85,7 @@ async def route(turn: Turn) -> list[Reply]:
         Reply(
             "series-skipped-line",
             start=r.starts_at.astimezone(tz),
-            reason=Key(r.reason or "book-slot-unavailable"),
+            reason=Lines([(r.reason or "book-slot-unavailable", r.params)]),
         )
         for r in results
         if r.booking is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,8 +15,10 @@ from storage.errors import (
     NoHoursLeft,
     NotAllowed,
     NotFound,
+    OverlappingBooking,
     SlotTaken,
     SlotUnavailable,
+    TooMuchBookedAhead,
 )
 from storage.models import (
     Booking,
@@ -68,6 +70,37 @@ async def _slot_for_update(session: AsyncSession, slot_id: int) -> tuple[Slot, C
     return row[0], row[1]
 
 
+async def _check_own_time(
+    session: AsyncSession,
+    org: Organisation,
+    member: Member,
+    slot: Slot,
+    *,
+    now: datetime,
+    replacing: Booking | None,
+) -> None:
+    """Refuse a time overlapping the member's other active bookings, or past the ahead cap."""
+    # The caller holds the member's row lock, so no other booking of theirs is being made.
+    mine = [Booking.member_id == member.id, Booking.status == BookingStatus.BOOKED]
+    if replacing is not None:
+        mine.append(Booking.id != replacing.id)
+    clash = await session.scalar(
+        select(Booking.starts_at)
+        .where(*mine, Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at)
+        .order_by(Booking.starts_at)
+        .limit(1)
+    )
+    if clash is not None:
+        raise OverlappingBooking(start=clash.astimezone(orgs.tz(org)))
+    ahead = await session.scalar(
+        select(func.coalesce(func.sum(Booking.minutes), 0)).where(*mine, Booking.starts_at > now)
+    )
+    if int(ahead or 0) + minutes_of(slot) > org.max_minutes_ahead:
+        raise TooMuchBookedAhead(
+            cap=round(org.max_minutes_ahead / 60, 2), booked=round(int(ahead or 0) / 60, 2)
+        )
+
+
 def _event(booking: Booking, status: BookingStatus, actor: str, now: datetime) -> BookingEvent:
     return BookingEvent(booking_id=booking.id, status=status, actor=actor, at=now)
 
@@ -82,6 +115,7 @@ async def book(
     now: datetime,
     note: str | None = None,
     credit_booking: Booking | None = None,
+    replacing: Booking | None = None,  # a reschedule's old booking: its time does not count
     series_id: int | None = None,
 ) -> Booking:
     """Reserve the hours and take the slot, or raise why not; never half-done."""
@@ -109,6 +143,7 @@ async def book(
     load = await day_load(session, org, [counselor.id], now=now) if counselor.daily_cap else {}
     if at_cap(counselor, load, orgs.local_date(org, slot.starts_at)):
         raise SlotUnavailable()
+    await _check_own_time(session, org, member, slot, now=now, replacing=replacing)
     minutes = minutes_of(slot)
     on = orgs.local_date(org, slot.starts_at)
     balance = await hours.balance(session, org=org, member=member, on=on, now=now)
@@ -277,6 +312,7 @@ async def reschedule(
         now=now,
         note=old.note,
         credit_booking=None if terms.late else old,
+        replacing=old,
     )
     new.rescheduled_from_id = old.id
     await _release(

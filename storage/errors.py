@@ -58,6 +58,18 @@ class NoHoursLeft(DomainError):
     message_key = "book-no-hours"
 
 
+class OverlappingBooking(DomainError):
+    """The member already has an active booking at an overlapping time; params: start."""
+
+    message_key = "book-overlap"
+
+
+class TooMuchBookedAhead(DomainError):
+    """The organisation's cap on hours booked ahead would be passed; params: cap, booked."""
+
+    message_key = "book-ahead-cap"
+
+
 class NotAllowed(DomainError):
     """The member may not do this (not linked, or left the organisation)."""
 

@@ -30,10 +30,15 @@ class Balance:
         return self.granted - self.reserved - self.used
 
 
+def grant_key(member_key: str, year_start: date) -> str:
+    """The idempotency key of a member's grant for a plan year."""
+    return f"grant:{member_key}:{year_start.isoformat()}"
+
+
 async def ensure_grant(
     session: AsyncSession, *, org: Organisation, member: Member, year_start: date, now: datetime
 ) -> None:
-    """Grant the plan year's allotment once (idempotent by key)."""
+    """Grant the plan year's allotment once (idempotent by the member's never-reused key)."""
     values = {
         "organisation_id": org.id,
         "member_id": member.id,
@@ -41,7 +46,7 @@ async def ensure_grant(
         "bucket": Bucket.GRANTED.value,
         "minutes": org.minutes_per_year,
         "reason": "plan_year",
-        "idempotency_key": f"grant:{member.id}:{year_start.isoformat()}",
+        "idempotency_key": grant_key(member.grant_key, year_start),
         "created_at": now,
     }
     await session.execute(insert_ignore(session, HoursEntry, values))

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.pseudonyms import new_grant_key
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -158,6 +160,8 @@ class Organisation(Base):
     min_notice_hours: Mapped[int] = mapped_column(Integer, default=24)
     booking_horizon_days: Mapped[int] = mapped_column(Integer, default=30)
     no_show_uses_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Minutes of active, not yet started bookings one member may hold at a time.
+    max_minutes_ahead: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
     min_group_size: Mapped[int] = mapped_column(SmallInteger, default=5)
     min_group_size_usage: Mapped[int] = mapped_column(SmallInteger, default=10)
     crisis_line: Mapped[str | None] = mapped_column(String(40))
@@ -212,6 +216,8 @@ class Member(Base):
     locale: Mapped[str] = mapped_column(String(10))
     consent_at: Mapped[datetime] = mapped_column()
     pseudonym: Mapped[str] = mapped_column(String(32), unique=True)
+    # Random, never reused: keys the yearly grant, which a reused id would have swallowed.
+    grant_key: Mapped[str] = mapped_column(String(32), default=new_grant_key)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     roster_entry_id: Mapped[int | None] = mapped_column(ForeignKey("roster_entry.id"), unique=True)
     linked_at: Mapped[datetime | None]
@@ -220,7 +226,10 @@ class Member(Base):
 
     roster_entry: Mapped[RosterEntry | None] = relationship(lazy="raise")
 
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_member_grant_key", "grant_key", unique=True),
+    )
 
 
 class LinkAttempt(Base):

@@ -28,6 +28,11 @@ def new_pseudonym() -> str:
     return secrets.token_hex(16)
 
 
+def new_grant_key() -> str:
+    """A random key for a member's yearly hours grant; unlike a row id, never used twice."""
+    return secrets.token_hex(16)
+
+
 def new_invite_code() -> str:
     """A short random one-time code that is easy to type."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

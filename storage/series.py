@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ class Occurrence:
     starts_at: datetime
     booking: Booking | None
     reason: str | None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 async def offer(
@@ -131,7 +133,7 @@ async def confirm(
                     series_id=series.id,
                 )
         except DomainError as err:
-            results.append(Occurrence(start, None, err.message_key))
+            results.append(Occurrence(start, None, err.message_key, err.params))
             continue
         results.append(Occurrence(start, booking, None))
     return results

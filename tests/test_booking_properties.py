@@ -6,11 +6,12 @@ import asyncio
 import itertools
 import random
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -22,10 +23,14 @@ from storage.db import create_engine, session_factory, unit_of_work
 from storage.errors import (
     BookingNotActive,
     DomainError,
+    EmployeeLeft,
     NoHoursLeft,
+    NotAllowed,
     NotFound,
+    OverlappingBooking,
     SlotTaken,
     SlotUnavailable,
+    TooMuchBookedAhead,
 )
 from storage.models import (
     Booking,
@@ -37,6 +42,7 @@ from storage.models import (
     Member,
     Organisation,
     RosterEntry,
+    RosterStatus,
     Slot,
 )
 from storage.pseudonyms import employee_hash
@@ -55,12 +61,34 @@ Action = Callable[[AsyncSession], Awaitable[Any]]
 
 @dataclass
 class World:
-    """One fresh organisation per example: its members, slots and the plan years they span."""
+    """One fresh organisation per example: its members, slots and the plan years they span.
+
+    `members` are the first accounts of the roster's people; forget me and re-linking add
+    accounts (`accounts`, numbered in order), and `current` says which one a person uses.
+    """
 
     org: Organisation
     members: list[Member]
     slots: list[Slot]
     years: dict[date, date] = field(default_factory=dict)
+    entries: list[RosterEntry] = field(default_factory=list)
+    accounts: list[Member] = field(default_factory=list)
+    current: dict[int, int] = field(default_factory=dict)
+    left: set[int] = field(default_factory=set)
+
+    def live(self) -> list[Member]:
+        """The accounts not forgotten."""
+        return [self.accounts[a] for a in sorted(self.current.values())]
+
+    def account_of(self, person: int) -> int | None:
+        """The person's live account, if any (a forgotten one has no chat left to act from)."""
+        return self.current.get(person)
+
+    def person_of(self, account: int) -> int:
+        """Whose account it is."""
+        return self.entries.index(
+            next(e for e in self.entries if e.id == self.accounts[account].roster_entry_id)
+        )
 
     def year_of(self, slot: Slot) -> date:
         """The plan year a slot's booking is charged to."""
@@ -78,6 +106,7 @@ async def build_world(
     """Create an organisation, two counselors, slots (hours ahead, minutes) and linked members."""
     code = f"PBT{next(_codes)}"
     fields = {
+        "max_minutes_ahead": 10**6,
         "minutes_per_year": 180,
         "no_show_uses_hours": True,
         "cancellation_cutoff_hours": 24,
@@ -139,7 +168,9 @@ async def build_world(
             )
             await linking.attach(session, member, entry, now)
             people_rows.append(member)
-    world = World(org=org, members=people_rows, slots=slots)
+    world = World(org=org, members=people_rows, slots=slots, entries=entries)
+    world.accounts = list(people_rows)
+    world.current = {i: i for i in range(len(people_rows))}
     for slot in slots:
         world.years.setdefault(world.year_of(slot), orgs.local_date(org, slot.starts_at))
     return world
@@ -227,7 +258,7 @@ async def check_database(session: AsyncSession, world: World, now: datetime) -> 
     assert not ledger_of, "ledger entries for bookings that do not exist"
 
     balances: dict[tuple[int, date], hours.Balance] = {}
-    for member in world.members:
+    for member in world.live():
         for year, on in world.years.items():
             balance = await hours.balance(session, org=org, member=member, on=on, now=now)
             assert balance.year_start == year
@@ -245,6 +276,13 @@ async def check_database(session: AsyncSession, world: World, now: datetime) -> 
     )
     for member_id, plan_year, bucket, total in totals:
         sums[(member_id, plan_year, Bucket(bucket))] = int(total)
+    for member in world.live():
+        active = sorted(
+            (b for b in rows if b.member_id == member.id and b.status == BookingStatus.BOOKED),
+            key=lambda b: b.starts_at,
+        )
+        for earlier, later in itertools.pairwise(active):
+            assert earlier.ends_at <= later.starts_at, f"member {member.id} is in two places"
     for (member_id, year), balance in balances.items():
         mine = [b for b in rows if b.member_id == member_id and b.plan_year == year]
         reserved = sum(b.minutes for b in mine if b.status == BookingStatus.BOOKED)
@@ -289,11 +327,12 @@ async def attempt(sessions: async_sessionmaker[AsyncSession], action: Action) ->
 class Expected:
     """What the model believes about one booking."""
 
-    member: int
+    member: int  # the account that made it
     slot: int
     minutes: int
     plan_year: date
     starts_at: datetime
+    ends_at: datetime
     status: BookingStatus = BookingStatus.BOOKED
     consumed: bool = False
 
@@ -317,7 +356,7 @@ class Model:
         return held[0] if held else None
 
     def left(self, member: int, year: date) -> int:
-        """Minutes the member can still book in the plan year."""
+        """Minutes the account can still book in the plan year."""
         mine = [b for b in self.bookings.values() if b.member == member and b.plan_year == year]
         spent = sum(b.minutes for b in mine if b.status == BookingStatus.BOOKED or b.consumed)
         return self.world.org.minutes_per_year - spent
@@ -327,16 +366,38 @@ class Model:
         cutoff = timedelta(hours=self.world.org.cancellation_cutoff_hours)
         return self.now > booking.starts_at - cutoff
 
+    def alive(self, member: int) -> bool:
+        """Whether the account is not forgotten."""
+        return member in self.world.current.values()
+
     def refuse_book(
-        self, member: int, slot: int, credit: Expected | None = None
+        self,
+        member: int,
+        slot: int,
+        credit: Expected | None = None,
+        replacing: Expected | None = None,
     ) -> type[DomainError] | None:
         """Why book() must refuse, or None when it must succeed."""
+        if self.world.person_of(member) in self.world.left:
+            return EmployeeLeft
+        if not self.alive(member):
+            return NotAllowed
         org, target = self.world.org, self.world.slots[slot]
         earliest = self.now + timedelta(hours=org.min_notice_hours)
         if not earliest <= target.starts_at <= self.now + timedelta(days=org.booking_horizon_days):
             return SlotUnavailable
         if self.holder(slot) is not None:
             return SlotTaken
+        mine = [
+            b
+            for b in self.bookings.values()
+            if b.member == member and b.status == BookingStatus.BOOKED and b is not replacing
+        ]
+        if any(b.starts_at < target.ends_at and b.ends_at > target.starts_at for b in mine):
+            return OverlappingBooking
+        ahead = sum(b.minutes for b in mine if b.starts_at > self.now)
+        if ahead + self.minutes(slot) > org.max_minutes_ahead:
+            return TooMuchBookedAhead
         year = self.world.year_of(target)
         bonus = credit.minutes if credit is not None and credit.plan_year == year else 0
         return NoHoursLeft if self.left(member, year) + bonus < self.minutes(slot) else None
@@ -348,6 +409,8 @@ class Model:
 
     def refuse_change(self, member: int, booking_id: int) -> type[DomainError] | None:
         """Why cancel() or reschedule() must refuse before looking at the new slot."""
+        if not self.alive(member):
+            return NotAllowed
         booking = self.bookings.get(booking_id)
         if booking is None or booking.member != member:
             return NotFound
@@ -365,6 +428,7 @@ class Model:
             minutes=self.minutes(slot),
             plan_year=self.world.year_of(self.world.slots[slot]),
             starts_at=self.world.slots[slot].starts_at,
+            ends_at=self.world.slots[slot].ends_at,
         )
 
     def finish(self, booking_id: int, status: BookingStatus, consumed: bool) -> None:
@@ -382,117 +446,200 @@ class Model:
 
 def compare(model: Model, shot: Snapshot) -> None:
     """The database holds exactly the bookings and balances the model expects."""
-    index = {m.id: i for i, m in enumerate(model.world.members)}
-    slot_index = {s.id: i for i, s in enumerate(model.world.slots)}
+    world = model.world
+    index = {world.accounts[a].id: a for a in world.current.values()}
+    slot_index = {s.id: i for i, s in enumerate(world.slots)}
     actual = {
-        b.id: (index[b.member_id], slot_index[b.slot_id], b.status, shot.consumed[b.id])
+        b.id: (index.get(b.member_id), slot_index[b.slot_id], b.status, shot.consumed[b.id])
         for b in shot.bookings
     }
-    expected = {i: (b.member, b.slot, b.status, b.consumed) for i, b in model.bookings.items()}
+    expected = {
+        i: (b.member if model.alive(b.member) else None, b.slot, b.status, b.consumed)
+        for i, b in model.bookings.items()
+    }
     assert actual == expected
     for (member_id, year), balance in shot.balances.items():
         assert balance.left == model.left(index[member_id], year)
+
+
+async def _book_step(
+    sessions: async_sessionmaker[AsyncSession], model: Model, op: tuple[Any, ...]
+) -> Outcome:
+    """A person books a slot with their account (a forgotten one if they have no other)."""
+    world, now = model.world, model.now
+    member = world.account_of(op[1] % len(world.entries))
+    if member is None:
+        return "skipped"
+    slot = op[2] % len(world.slots)
+    predicted = model.refuse_book(member, slot)
+    new: list[Booking] = []
+
+    async def action(session: AsyncSession) -> None:
+        new.append(
+            await bookings.book(
+                session,
+                member=world.accounts[member],
+                slot_id=world.slots[slot].id,
+                domain=DOMAIN,
+                mode=MODE,
+                now=now,
+            )
+        )
+
+    outcome = await attempt(sessions, action)
+    if outcome == OK:
+        model.add(new[0], member, slot)
+    return _agree(op, predicted, outcome)
+
+
+def _agree(op: tuple[Any, ...], predicted: type[DomainError] | None, outcome: Outcome) -> Outcome:
+    assert outcome == (predicted or OK), f"{op}: model says {predicted}, storage gave {outcome}"
+    return outcome
+
+
+async def _change_step(
+    sessions: async_sessionmaker[AsyncSession], model: Model, op: tuple[Any, ...]
+) -> Outcome:
+    """Cancel or reschedule a booking, as its owner's account or as someone else's."""
+    world, now, kind = model.world, model.now, op[0]
+    booking_id = model.pick(op[1])
+    owner = model.bookings[booking_id].member if booking_id in model.bookings else 0
+    people = len(world.entries)
+    other = world.account_of((world.person_of(owner) + 1) % people)
+    member = other if op[2] == 0 else owner
+    if member is None or not model.alive(member):
+        return "skipped"
+    predicted = model.refuse_change(member, booking_id)
+    new: list[Booking] = []
+    if kind == "cancel":
+        late = predicted is None and model.late(model.bookings[booking_id])
+
+        async def cancel(session: AsyncSession) -> None:
+            _, terms = await bookings.cancel(
+                session, member=world.accounts[member], booking_id=booking_id, now=now
+            )
+            assert terms.late == late
+
+        outcome = _agree(op, predicted, await attempt(sessions, cancel))
+        if outcome == OK:
+            status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
+            model.finish(booking_id, status, consumed=late)
+        return outcome
+    slot = op[3] % len(world.slots)
+    if predicted is None:
+        old = model.bookings[booking_id]
+        late = model.late(old)
+        predicted = model.refuse_book(member, slot, credit=None if late else old, replacing=old)
+
+    async def reschedule(session: AsyncSession) -> None:
+        new.append(
+            await bookings.reschedule(
+                session,
+                member=world.accounts[member],
+                booking_id=booking_id,
+                new_slot_id=world.slots[slot].id,
+                now=now,
+            )
+        )
+
+    outcome = _agree(op, predicted, await attempt(sessions, reschedule))
+    if outcome == OK:
+        assert new[0].rescheduled_from_id == booking_id
+        model.finish(booking_id, BookingStatus.RESCHEDULED, consumed=late)
+        model.add(new[0], member, slot)
+    return outcome
+
+
+async def _complete_step(
+    sessions: async_sessionmaker[AsyncSession], model: Model, op: tuple[Any, ...]
+) -> Outcome:
+    """The counselor marks a booking held or a no-show (also a forgotten person's)."""
+    booking_id, held = model.pick(op[1]), op[2]
+    booking = model.bookings.get(booking_id)
+    predicted = None
+    if booking is None:
+        predicted = NotFound
+    elif booking.status != BookingStatus.BOOKED:
+        predicted = BookingNotActive
+
+    async def action(session: AsyncSession) -> None:
+        await bookings.complete(session, booking_id=booking_id, held=held, now=model.now)
+
+    outcome = _agree(op, predicted, await attempt(sessions, action))
+    if outcome == OK:
+        status = BookingStatus.HELD if held else BookingStatus.NO_SHOW
+        model.finish(booking_id, status, consumed=held or model.world.org.no_show_uses_hours)
+    return outcome
+
+
+async def _person_step(
+    sessions: async_sessionmaker[AsyncSession], model: Model, op: tuple[Any, ...]
+) -> Outcome:
+    """Forget me, re-link (a new account on the same roster entry), or HR marks left/back."""
+    world, now = model.world, model.now
+    person = op[1] % len(world.entries)
+    kind = op[0]
+    if kind == "forget" and person in world.current:
+        async with unit_of_work(sessions) as session:
+            member = await session.get(Member, world.accounts[world.current[person]].id)
+            await members.forget(session, member)  # type: ignore[arg-type]
+        del world.current[person]
+        return OK
+    if kind == "relink" and person not in world.current and person not in world.left:
+        async with unit_of_work(sessions) as session:
+            member = await members.consent(
+                session,
+                channel="test",
+                external_id=f"{world.org.code}-{person}-{len(world.accounts)}",
+                locale="en",
+                now=now,
+            )
+            entry = await session.get(RosterEntry, world.entries[person].id)
+            await linking.attach(session, member, entry, now)  # type: ignore[arg-type]
+        world.current[person] = len(world.accounts)
+        world.accounts.append(member)
+        return OK
+    if kind == "roster":
+        status = RosterStatus.LEFT if op[2] else RosterStatus.ACTIVE
+        async with unit_of_work(sessions) as session:
+            entry = await session.get(RosterEntry, world.entries[person].id)
+            entry.status = status  # type: ignore[union-attr]
+        (world.left.add if op[2] else world.left.discard)(person)
+        return OK
+    return "skipped"
+
+
+STEPS = {
+    "book": _book_step,
+    "cancel": _change_step,
+    "reschedule": _change_step,
+    "complete": _complete_step,
+    "forget": _person_step,
+    "relink": _person_step,
+    "roster": _person_step,
+}
 
 
 async def step(
     sessions: async_sessionmaker[AsyncSession], model: Model, op: tuple[Any, ...]
 ) -> None:
     """Apply one drawn operation to the database and the model; their outcomes must agree."""
-    world, now = model.world, model.now
-    people = world.members
-    kind = op[0]
-    new: list[Booking] = []
-    if kind == "book":
-        member, slot = op[1] % len(people), op[2] % len(world.slots)
-        predicted = model.refuse_book(member, slot)
-
-        async def action(session: AsyncSession) -> None:
-            new.append(
-                await bookings.book(
-                    session,
-                    member=people[member],
-                    slot_id=world.slots[slot].id,
-                    domain=DOMAIN,
-                    mode=MODE,
-                    now=now,
-                )
-            )
-
-        outcome = await attempt(sessions, action)
-        if outcome == OK:
-            model.add(new[0], member, slot)
-    elif kind in ("cancel", "reschedule"):
-        booking_id = model.pick(op[1])
-        owner = model.bookings[booking_id].member if booking_id in model.bookings else 0
-        member = (owner + 1) % len(people) if op[2] == 0 else owner
-        predicted = model.refuse_change(member, booking_id)
-        if kind == "cancel":
-            late = predicted is None and model.late(model.bookings[booking_id])
-
-            async def action(session: AsyncSession) -> None:
-                _, terms = await bookings.cancel(
-                    session, member=people[member], booking_id=booking_id, now=now
-                )
-                assert terms.late == late
-
-            outcome = await attempt(sessions, action)
-            if outcome == OK:
-                status = BookingStatus.LATE_CANCELLED if late else BookingStatus.CANCELLED
-                model.finish(booking_id, status, consumed=late)
-        else:
-            slot = op[3] % len(world.slots)
-            if predicted is None:
-                old = model.bookings[booking_id]
-                late = model.late(old)
-                predicted = model.refuse_book(member, slot, credit=None if late else old)
-
-            async def action(session: AsyncSession) -> None:
-                new.append(
-                    await bookings.reschedule(
-                        session,
-                        member=people[member],
-                        booking_id=booking_id,
-                        new_slot_id=world.slots[slot].id,
-                        now=now,
-                    )
-                )
-
-            outcome = await attempt(sessions, action)
-            if outcome == OK:
-                assert new[0].rescheduled_from_id == booking_id
-                model.finish(booking_id, BookingStatus.RESCHEDULED, consumed=late)
-                model.add(new[0], member, slot)
-    else:
-        assert kind == "complete"
-        booking_id, held = model.pick(op[1]), op[2]
-        booking = model.bookings.get(booking_id)
-        predicted = None
-        if booking is None:
-            predicted = NotFound
-        elif booking.status != BookingStatus.BOOKED:
-            predicted = BookingNotActive
-
-        async def action(session: AsyncSession) -> None:
-            await bookings.complete(session, booking_id=booking_id, held=held, now=now)
-
-        outcome = await attempt(sessions, action)
-        if outcome == OK:
-            status = BookingStatus.HELD if held else BookingStatus.NO_SHOW
-            model.finish(booking_id, status, consumed=held or world.org.no_show_uses_hours)
-    event(f"{kind}: {getattr(outcome, '__name__', outcome)}")
-    assert outcome == (predicted or OK), f"{op}: model says {predicted}, storage gave {outcome}"
+    outcome = await STEPS[op[0]](sessions, model, op)
+    event(f"{op[0]}: {getattr(outcome, '__name__', outcome)}")
 
 
 CONFIGS = st.fixed_dictionaries(
     {
         "people": st.integers(3, 4),
+        # Half hours from 25 to 45 hours ahead: close enough for one person's sessions to clash.
         "slot_specs": st.lists(
-            st.tuples(st.integers(25, 120), st.sampled_from([60, 60, 90])),
+            st.tuples(st.integers(50, 90), st.sampled_from([60, 60, 90])),
             min_size=6,
             max_size=10,
             unique_by=lambda spec: spec[0],
         ),
         "minutes_per_year": st.sampled_from([120, 180]),
+        "max_minutes_ahead": st.sampled_from([60, 90, 150, 240]),
         "no_show_uses_hours": st.booleans(),
         "cancellation_cutoff_hours": st.sampled_from([12, 24, 48]),
         "booking_horizon_days": st.sampled_from([3, 30]),
@@ -513,41 +660,66 @@ OPERATIONS = st.one_of(
     RESCHEDULE,
     st.tuples(st.just("complete"), st.integers(0, 30), st.booleans()),
     st.tuples(st.just("advance"), st.sampled_from([1, 3, 6, 12])),
+    st.tuples(st.just("forget"), st.integers(0, 3)),
+    st.tuples(st.just("relink"), st.integers(0, 3)),
+    st.tuples(st.just("roster"), st.integers(0, 3), st.booleans()),
+)
+# The bug of issue 21 in one sequence: the newest account forgets, and the person links again.
+REUSE = st.tuples(st.integers(0, 3)).map(
+    lambda p: [("forget", -1), ("relink", -1), ("book", -1, p[0])]
 )
 
 
-async def run_operations(db_url: str, config: dict[str, Any], ops: list[tuple[Any, ...]]) -> None:
-    """One example: a fresh organisation, then each operation followed by a full check."""
-    engine = create_engine(db_url)
-    sessions = session_factory(engine)
-    try:
-        org_fields = dict(config)
-        if org_fields["plan_year_start_day"] != 1:
-            org_fields["plan_year_start_month"] = 11
-        world = await build_world(sessions, now=START, **org_fields)
-        model = Model(world=world, now=START)
-        for op in ops:
-            if op[0] == "advance":
-                model.now += timedelta(hours=op[1])
-                continue
-            await step(sessions, model, op)
+async def run_operations(
+    sessions: async_sessionmaker[AsyncSession], config: dict[str, Any], ops: list[tuple[Any, ...]]
+) -> None:
+    """One example: a fresh organisation, then the operations; the full check after a re-link
+    and at the end (every outcome is compared with the model at every step)."""
+    org_fields = dict(config)
+    if org_fields["plan_year_start_day"] != 1:
+        org_fields["plan_year_start_month"] = 11
+    slot_specs = [(half / 2, length) for half, length in org_fields.pop("slot_specs")]
+    world = await build_world(sessions, now=START, slot_specs=slot_specs, **org_fields)
+    model = Model(world=world, now=START)
+    for op in ops:
+        if op[0] == "advance":
+            model.now += timedelta(hours=op[1])
+            continue
+        await step(sessions, model, op)
+        if op[0] == "relink":
             compare(model, await snapshot(sessions, world, model.now))
-    finally:
-        await engine.dispose()
+    compare(model, await snapshot(sessions, world, model.now))
+
+
+@pytest.fixture
+def runner(db_url: str) -> Iterator[tuple[asyncio.Runner, async_sessionmaker[AsyncSession]]]:
+    """One event loop and engine for all examples of a test (each example has its own org)."""
+    with asyncio.Runner() as loop:
+        engine = create_engine(db_url)
+        yield loop, session_factory(engine)
+        loop.run(engine.dispose())
 
 
 @settings(
-    max_examples=40,
+    max_examples=300,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(config=CONFIGS, ops=st.lists(OPERATIONS, min_size=8, max_size=40))
+@given(
+    config=CONFIGS,
+    ops=st.lists(OPERATIONS, min_size=4, max_size=12),
+    reuse=st.lists(REUSE, max_size=1),
+)
 def test_random_operations_keep_slots_and_hours_consistent(
-    db_url: str, config: dict[str, Any], ops: list[tuple[Any, ...]]
+    runner: tuple[asyncio.Runner, async_sessionmaker[AsyncSession]],
+    config: dict[str, Any],
+    ops: list[tuple[Any, ...]],
+    reuse: list[list[tuple[Any, ...]]],
 ) -> None:
     note(f"config={config}")
-    asyncio.run(run_operations(db_url, config, ops))
+    loop, sessions = runner
+    loop.run(run_operations(sessions, config, [*(reuse[0] if reuse else []), *ops]))
 
 
 # --- truly concurrent attempts ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from handlers.jobs import send_feedback_prompts
 from handlers.staff_jobs import ask_outcomes, rotate_waitlist, send_agendas
-from handlers.types import Key, from_payload
+from handlers.types import Key, Lines, from_payload
 from storage import orgs, staff
 from storage.db import unit_of_work
 from storage.models import Booking, BookingStatus, Counselor, OutboxMessage, Slot
@@ -324,6 +324,8 @@ async def test_freed_slot_goes_to_the_first_on_the_waitlist_then_moves_on(
 
 async def test_weekly_series_books_what_slots_and_hours_allow(dispatcher, sessions, clock) -> None:
     await seed_demo(sessions, clock)
+    async with unit_of_work(sessions) as session:  # this test is about slots and yearly hours
+        (await orgs.by_code(session, "DEMO")).max_minutes_ahead = 600
     counselor = await linked_counselor(dispatcher, sessions, clock)
     employee = Chat(dispatcher, "emp")
     await link(employee)
@@ -356,7 +358,9 @@ async def test_weekly_series_books_what_slots_and_hours_allow(dispatcher, sessio
         for r in employee.replies
         if r.key == "series-skipped-line"
     }
-    assert skipped == {params["start"] + timedelta(weeks=2): Key("book-slot-unavailable")}
+    assert skipped == {
+        params["start"] + timedelta(weeks=2): Lines([("book-slot-unavailable", {})])
+    }
     await employee.tap("hrs")
     # The hours view is today's plan year (from 1 January in Taipei): count what falls in it.
     sessions_held = [params["start"] + timedelta(weeks=k) for k in (0, 1, 3, 4, 5, 6, 7, 8)]
@@ -368,6 +372,27 @@ async def test_weekly_series_books_what_slots_and_hours_allow(dispatcher, sessio
     assert employee.keys[0] == "series-closed"
     notices = [m[0].key for m in await messages_to(sessions, "dr-wang")]
     assert notices.count("counselor-new-booking") == 1 + 7
+
+
+async def test_a_series_stops_at_the_cap_on_hours_booked_ahead(
+    dispatcher, sessions, clock
+) -> None:
+    await seed_demo(sessions, clock)
+    counselor = await linked_counselor(dispatcher, sessions, clock)
+    employee = Chat(dispatcher, "emp")
+    await link(employee)
+    params = await book_first(employee)
+    booking = await first_booking(sessions)
+    await counselor.tap(f"co:sero:{booking.id}:1:4")
+    [offer] = await messages_to(sessions, "emp")
+    await employee.tap(offer[0].choices[0].payload)
+    # The anchor and three weekly sessions make the default 4 hours ahead; the fourth waits.
+    assert employee.replies[0].params == {"booked": 3, "total": 4}
+    [skipped] = [r for r in employee.replies if r.key == "series-skipped-line"]
+    assert skipped.params["start"] == params["start"] + timedelta(weeks=4)
+    assert skipped.params["reason"] == Lines([("book-ahead-cap", {"cap": 4.0, "booked": 4.0})])
+    notices = [m[0].key for m in await messages_to(sessions, "dr-wang")]
+    assert notices.count("counselor-new-booking") == 1 + 3
 
 
 async def test_someone_else_cannot_confirm_a_series(dispatcher, sessions, clock) -> None:
