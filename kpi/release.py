@@ -134,6 +134,8 @@ async def release_org(
     for kind, period in due(org, today):
         if await releases.exists(session, org.id, kind, period.start, period.end):
             continue
+        if noise is protect.opendp_noise:
+            await asyncio.to_thread(protect.warm_up)  # the library loads once, off the loop
         raw = await metrics.period_counts(session, org, period, cap=cap(kind))
         counts = protect.protect(raw, noise)
         previous = None
@@ -158,8 +160,6 @@ async def release_all(
     noise: protect.Noise = protect.opendp_noise,
 ) -> int:
     """Release the due periods of every organisation, one unit of work each; how many."""
-    if noise is protect.opendp_noise:
-        await asyncio.to_thread(protect.warm_up)  # loading the library must not block the loop
     async with unit_of_work(sessions) as session:
         ids = list(await session.scalars(select(Organisation.id).order_by(Organisation.id)))
     written = 0
